@@ -1,0 +1,37 @@
+/** Starts scripts/stack/serve.ts as a child process and waits for its ready line. */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { stopChild } from './proc.ts';
+
+export interface RunningStack {
+  databaseUrl: string;
+  upstashUrl: string;
+  upstashToken: string;
+  ports: { postgres: number; redis: number; upstash: number };
+  stop(): Promise<void>;
+}
+
+const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
+
+export function spawnStack(opts: { nodePath?: string; timeoutMs?: number } = {}): Promise<RunningStack> {
+  const child = spawn(opts.nodePath ?? process.execPath, [SERVE], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`local stack did not start within ${opts.timeoutMs ?? 120_000} ms\n${stderr.join('')}`));
+    }, opts.timeoutMs ?? 120_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`local stack exited with code ${code}\n${stderr.join('')}`));
+    });
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      const info = JSON.parse(line) as { ready: boolean; error?: string } & Omit<RunningStack, 'stop'>;
+      if (!info.ready) return reject(new Error(`local stack failed: ${info.error}`));
+      resolve({ ...info, stop: () => stopChild(child, 10_000) });
+    });
+  });
+}

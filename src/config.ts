@@ -1,0 +1,74 @@
+/**
+ * Configuration, parsed once per isolate from the Worker's env with zod. A deployment with a
+ * missing or malformed required variable does not serve half-configured: `/ready` names the
+ * problem variables (never their values) and API routes answer 503 `config_invalid`.
+ */
+import { z } from 'zod';
+
+/** Empty strings count as "not set": wrangler and dashboards leave blanks behind. */
+const blankIsMissing = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+const required = <T extends z.ZodType>(schema: T) => z.preprocess(blankIsMissing, schema);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankIsMissing, schema.optional());
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+export const ConfigSchema = z.object({
+  ENVIRONMENT: required(z.enum(['development', 'staging', 'production'])),
+  RELEASE: optional(z.string().max(100)).default('unknown'),
+  LOG_LEVEL: optional(z.enum(['debug', 'info', 'warn', 'error'])).default('info'),
+  UPSTASH_REDIS_REST_URL: required(httpUrl),
+  UPSTASH_REDIS_REST_TOKEN: required(z.string().min(8, 'must be at least 8 characters')),
+  SENTRY_DSN: optional(z.url({ error: 'must be a Sentry DSN URL' })),
+  OPENAI_API_KEY: optional(z.string()),
+  OPENAI_BASE_URL: optional(httpUrl),
+  /** Largest request body accepted by JSON endpoints, in bytes. */
+  MAX_BODY_BYTES: optional(z.coerce.number().int().min(1024).max(100 * 1024 * 1024)).default(1024 * 1024),
+  HYPERDRIVE: z.custom<Hyperdrive>(
+    (v) => typeof v === 'object' && v !== null && typeof (v as { connectionString?: unknown }).connectionString === 'string',
+    'Hyperdrive binding is missing',
+  ),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export interface ConfigProblem {
+  /** The variable or binding name. */
+  name: string;
+  problem: 'missing' | 'invalid';
+  /** What is wrong, without the value. */
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+export function parseConfig(env: Record<string, unknown>): ConfigResult {
+  const parsed = ConfigSchema.safeParse(env);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const problems = parsed.error.issues.map((issue): ConfigProblem => {
+    const name = String(issue.path[0] ?? 'env');
+    const missing = env[name] === undefined || blankIsMissing(env[name]) === undefined;
+    return { name, problem: missing ? 'missing' : 'invalid', message: missing ? 'not set' : issue.message };
+  });
+  return { ok: false, problems };
+}
+
+// Deliberate isolate-level cache: env is fixed for the life of an isolate, so parse (and log a
+// problem) once per env object rather than on every request.
+const cache = new WeakMap<object, ConfigResult>();
+
+export function loadConfig(env: object): ConfigResult {
+  let result = cache.get(env);
+  if (!result) {
+    result = parseConfig(env as Record<string, unknown>);
+    cache.set(env, result);
+    if (!result.ok) {
+      console.error(
+        JSON.stringify({
+          level: 'error',
+          msg: 'configuration invalid: API routes answer 503 config_invalid until it is fixed',
+          problems: result.problems,
+        }),
+      );
+    }
+  }
+  return result;
+}

@@ -1,0 +1,79 @@
+/**
+ * The middleware every request passes through, in order: request id, the request log line,
+ * secure headers, the CORS baseline, per-request clients, the body size limit and (for API
+ * routes) the configuration gate. `createBaseApp()` returns a Hono app with all of it and the
+ * error handling in place; src/index.ts mounts the resources on it.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { ConfigSchema, loadConfig } from '../config';
+import { createSql } from '../db';
+import type { AppEnv } from '../env';
+import { AppError } from '../errors';
+import { notFoundOrMethodNotAllowed, onError } from './errors';
+import { requestLogger } from './logger';
+import { REQUEST_ID_HEADER, requestId } from './request-id';
+import type { Sql } from 'postgres';
+
+const DEFAULT_MAX_BODY = ConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
+
+/**
+ * Opens Postgres only when a handler asks for it. There is deliberately no `sql.end()`: the
+ * runtime closes a request's sockets when it finishes, and postgres.js's end() on workerd leaves
+ * an unhandled rejection behind (porsager/postgres#1202; Cloudflare's Hyperdrive examples dropped it).
+ */
+const lazySql: MiddlewareHandler<AppEnv> = async (c, next) => {
+  let sql: Sql | undefined;
+  c.set('sql', () => (sql ??= createSql(c.env.HYPERDRIVE.connectionString)));
+  await next();
+};
+
+const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
+  const config = loadConfig(c.env);
+  const maxSize = config.ok ? config.config.MAX_BODY_BYTES : DEFAULT_MAX_BODY;
+  return bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError('payload_too_large', `Request body exceeds the limit of ${maxSize} bytes`);
+    },
+  })(c, next);
+};
+
+/** API routes refuse to serve with half a configuration. */
+export const requireConfig: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const result = loadConfig(c.env);
+  if (!result.ok) {
+    throw new AppError('config_invalid', 'The service is not configured correctly; the operator has been notified');
+  }
+  c.set('config', result.config);
+  await next();
+};
+
+/**
+ * CORS baseline for API routes: any origin may call with a bearer token (no cookies are used,
+ * so credentials are never allowed). Per-project origin rules narrow this where they apply.
+ */
+const apiCors = cors({
+  origin: '*',
+  allowMethods: ['GET', 'POST', 'PATCH', 'PUT', 'DELETE', 'OPTIONS'],
+  allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id', 'Idempotency-Key'],
+  exposeHeaders: [REQUEST_ID_HEADER, 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset', 'Retry-After'],
+  maxAge: 600,
+  credentials: false,
+});
+
+export function createBaseApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use('*', requestId, requestLogger);
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('/api/*', apiCors);
+  app.use('/v1/*', apiCors);
+  app.use('*', lazySql, limitBody);
+  app.use('/api/*', requireConfig);
+  app.use('/v1/*', requireConfig);
+  app.onError(onError);
+  app.notFound(notFoundOrMethodNotAllowed(app));
+  return app;
+}

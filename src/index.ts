@@ -1,0 +1,28 @@
+/**
+ * Parley's Worker: the one wiring point. Builds the HTTP app (platform middleware, then one
+ * sub-app per resource under /api/v1) and exports the Worker's handlers and Durable Objects.
+ */
+import { handleQueue } from '../queues';
+import { createBaseApp } from './http/platform';
+import { log } from './http/logger';
+import { health } from './routes/health';
+import { openapi } from './routes/openapi';
+
+export const API_VERSION = '1.0.0';
+
+const app = createBaseApp();
+app.route('/', health);
+
+app.route('/api/v1', openapi(app, API_VERSION));
+
+export { app };
+export { CrawlRun } from '../durable-objects/crawl-run';
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => handleQueue(batch, env),
+  scheduled: async (controller) => {
+    // The cron slot: scheduled source refreshes and retention sweeps register here.
+    log('info', 'scheduled run', { cron: controller.cron, scheduled_time: controller.scheduledTime, tasks: 0 });
+  },
+} satisfies ExportedHandler<Env, unknown>;

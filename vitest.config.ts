@@ -1,0 +1,32 @@
+/**
+ * Tests run inside workerd through @cloudflare/vitest-plugin with the bindings from
+ * wrangler.toml, pointed at the real local stack that test/setup/global-setup.ts starts.
+ */
+import { cloudflareTest } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: './wrangler.toml' },
+      miniflare: {
+        hyperdrives: { HYPERDRIVE: inject('databaseUrl') },
+        bindings: {
+          ENVIRONMENT: 'development',
+          RELEASE: 'test',
+          UPSTASH_REDIS_REST_URL: inject('upstashUrl'),
+          UPSTASH_REDIS_REST_TOKEN: inject('upstashToken'),
+          SENTRY_DSN: '',
+          OPENAI_API_KEY: '',
+          OPENAI_BASE_URL: '',
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ['./test/setup/global-setup.ts'],
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 60_000,
+  },
+});
