@@ -26,6 +26,8 @@ export default defineConfig({
   test: {
     globalSetup: ['./test/setup/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    // Request log lines only for failing tests.
+    silent: 'passed-only',
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

@@ -6,9 +6,14 @@
 import { AppError } from '../src/errors';
 import type { JobHandler } from './consume';
 
-const notYet = (what: string): JobHandler<unknown> => async () => {
-  throw new AppError('not_implemented', `${what} is not implemented yet; the message is kept in the dead-letter queue`);
-};
+const notYet =
+  (what: string): JobHandler<unknown> =>
+  async () => {
+    throw new AppError(
+      'not_implemented',
+      `${what} is not implemented yet; the message is kept in the dead-letter queue`,
+    );
+  };
 
 export const crawlPage = notYet('crawling');
 export const ingestDocument = notYet('document ingestion');

@@ -21,9 +21,16 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(httpUrl),
   /** Largest request body accepted by JSON endpoints, in bytes. */
-  MAX_BODY_BYTES: optional(z.coerce.number().int().min(1024).max(100 * 1024 * 1024)).default(1024 * 1024),
+  MAX_BODY_BYTES: optional(
+    z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024),
+  ).default(1024 * 1024),
   HYPERDRIVE: z.custom<Hyperdrive>(
-    (v) => typeof v === 'object' && v !== null && typeof (v as { connectionString?: unknown }).connectionString === 'string',
+    (v) =>
+      typeof v === 'object' && v !== null && typeof (v as { connectionString?: unknown }).connectionString === 'string',
     'Hyperdrive binding is missing',
   ),
 });

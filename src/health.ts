@@ -10,7 +10,11 @@ export type CheckResult = { status: 'ok'; latency_ms: number } | { status: 'erro
 
 export const CHECK_TIMEOUT_MS = 2000;
 
-async function timed(name: string, timeoutMs: number, run: (signal: AbortSignal) => Promise<unknown>): Promise<CheckResult> {
+async function timed(
+  name: string,
+  timeoutMs: number,
+  run: (signal: AbortSignal) => Promise<unknown>,
+): Promise<CheckResult> {
   const started = performance.now();
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -42,7 +46,10 @@ export function checkDatabase(connectionString: string, timeoutMs = CHECK_TIMEOU
   });
 }
 
-export function checkRedis(config: Pick<Config, 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN'>, timeoutMs = CHECK_TIMEOUT_MS): Promise<CheckResult> {
+export function checkRedis(
+  config: Pick<Config, 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN'>,
+  timeoutMs = CHECK_TIMEOUT_MS,
+): Promise<CheckResult> {
   return timed('redis', timeoutMs, async () => {
     const pong = await createRedis(config, { timeoutMs, retries: 0 }).ping();
     if (pong !== 'PONG') throw new Error('unexpected PING reply');

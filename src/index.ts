@@ -8,14 +8,11 @@ import { log } from './http/logger';
 import { health } from './routes/health';
 import { openapi } from './routes/openapi';
 
-export const API_VERSION = '1.0.0';
-
 const app = createBaseApp();
 app.route('/', health);
 
-app.route('/api/v1', openapi(app, API_VERSION));
+app.route('/api/v1', openapi(app));
 
-export { app };
 export { CrawlRun } from '../durable-objects/crawl-run';
 
 export default {

@@ -11,7 +11,10 @@ export interface RedisOptions {
   retries?: number;
 }
 
-export function createRedis(config: Pick<Config, 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN'>, opts: RedisOptions = {}): Redis {
+export function createRedis(
+  config: Pick<Config, 'UPSTASH_REDIS_REST_URL' | 'UPSTASH_REDIS_REST_TOKEN'>,
+  opts: RedisOptions = {},
+): Redis {
   const timeoutMs = opts.timeoutMs ?? 1000;
   return new Redis({
     url: config.UPSTASH_REDIS_REST_URL,

@@ -15,7 +15,7 @@ export interface RunningStack {
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
 export function spawnStack(opts: { nodePath?: string; timeoutMs?: number } = {}): Promise<RunningStack> {
-  const child = spawn(opts.nodePath ?? process.execPath, [SERVE], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(opts.nodePath ?? process.execPath, [SERVE], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stderr.on('data', (c: Buffer) => stderr.push(c.toString()));
   return new Promise((resolve, reject) => {

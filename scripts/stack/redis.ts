@@ -48,15 +48,23 @@ export function ensureRedisBinary(log: Log): string {
 export async function startRedis(opts: { port: number; log: Log }): Promise<Managed> {
   const binary = ensureRedisBinary(opts.log);
   const args = [
-    '--port', String(opts.port),
-    '--bind', '127.0.0.1',
-    '--save', '',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
-    '--protected-mode', 'yes',
-    '--loglevel', 'warning',
+    '--port',
+    String(opts.port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+    '--loglevel',
+    'warning',
   ];
-  const managed = startProcess('redis', binary, args, { log: opts.log });
+  // Quiet: Redis prints kernel-tuning advice that does not apply to a throw-away dev server.
+  const managed = startProcess('redis', binary, args, { log: opts.log, quiet: true });
   await waitForPort(opts.port, 15_000, managed.child);
   return managed;
 }

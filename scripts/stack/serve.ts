@@ -22,10 +22,15 @@ try {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // The parent holds our stdin open; when it dies (even by SIGKILL) stdin ends and we stop too.
+  process.stdin.on('end', stop);
+  process.stdin.resume();
   process.stdout.write(
     `${JSON.stringify({ ready: true, databaseUrl: stack.databaseUrl, upstashUrl: stack.upstashUrl, upstashToken: token, ports })}\n`,
   );
 } catch (err) {
-  process.stdout.write(`${JSON.stringify({ ready: false, error: err instanceof Error ? err.message : String(err) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ready: false, error: err instanceof Error ? err.message : String(err) })}\n`,
+  );
   process.exit(1);
 }

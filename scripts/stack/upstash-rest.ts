@@ -69,11 +69,7 @@ async function handle(redis: Redis, token: string, req: IncomingMessage, res: Se
 }
 
 function isCommand(value: unknown): value is Command {
-  return (
-    Array.isArray(value) &&
-    value.length > 0 &&
-    value.every((v) => typeof v === 'string' || typeof v === 'number')
-  );
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' || typeof v === 'number');
 }
 
 /** Upstash base64-encodes every string reply except the status "OK". */

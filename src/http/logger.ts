@@ -4,7 +4,7 @@
  * end-user text).
  */
 import { createMiddleware } from 'hono/factory';
-import { routePath } from 'hono/route';
+import { matchedRoutes } from 'hono/route';
 import type { AppEnv } from '../env';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -16,11 +16,21 @@ export function log(level: LogLevel, msg: string, fields: Record<string, unknown
   else console.log(line);
 }
 
+const RANK: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+/** Whether `level` passes the configured LOG_LEVEL (info when unset or invalid). */
+export function enabled(level: LogLevel, configured: unknown): boolean {
+  const threshold = typeof configured === 'string' && configured in RANK ? RANK[configured as LogLevel] : RANK.info;
+  return RANK[level] >= threshold;
+}
+
 export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
   const started = performance.now();
   await next();
   const status = c.res.status;
-  log(status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info', 'request', {
+  const level: LogLevel = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+  if (!enabled(level, c.env.LOG_LEVEL)) return;
+  log(level, 'request', {
     method: c.req.method,
     route: matchedRoute(c),
     status,
@@ -31,7 +41,7 @@ export const requestLogger = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /** The route pattern (`/api/v1/projects/:id`), not the raw path, so ids stay out of log keys. */
-function matchedRoute(c: Parameters<typeof routePath>[0]): string {
-  const pattern = routePath(c, -1);
-  return pattern && pattern !== '/*' && pattern !== '*' ? pattern : 'unmatched';
+function matchedRoute(c: Parameters<typeof matchedRoutes>[0]): string {
+  const handler = matchedRoutes(c).findLast((r) => r.method !== 'ALL');
+  return handler?.path ?? 'unmatched';
 }

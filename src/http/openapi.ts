@@ -54,11 +54,47 @@ export const ErrorEnvelopeSchema = z
   })
   .meta({ id: 'ErrorEnvelope' });
 
-const jsonSchema = (schema: z.ZodType, io: 'input' | 'output') =>
-  z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' });
+/**
+ * JSON Schema for one zod schema. Schemas given an id with `.meta({ id })` are emitted once
+ * under components.schemas and referenced from everywhere they appear.
+ */
+function jsonSchema(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  components: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  // The document declares the dialect once (jsonSchemaDialect); drop the per-schema $schema.
+  const {
+    $schema: _dialect,
+    $defs,
+    ...rest
+  } = relocateRefs(out) as Record<string, unknown> & { $defs?: Record<string, unknown> };
+  Object.assign(components, $defs ?? {});
+  return rest;
+}
 
-function parameters(target: 'query' | 'param' | 'header', schema: z.ZodType): object[] {
-  const full = jsonSchema(schema, 'input') as { properties?: Record<string, object>; required?: string[] };
+/** Rewrites zod's local `#/$defs/X` references to the document's `#/components/schemas/X`. */
+function relocateRefs(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(relocateRefs);
+  if (!value || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => [
+      key,
+      key === '$ref' && typeof v === 'string' ? v.replace(/^#\/\$defs\//, '#/components/schemas/') : relocateRefs(v),
+    ]),
+  );
+}
+
+function parameters(
+  target: 'query' | 'param' | 'header',
+  schema: z.ZodType,
+  components: Record<string, unknown>,
+): object[] {
+  const full = jsonSchema(schema, 'input', components) as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(full.properties ?? {}).map(([name, s]) => ({
     name,
     in: target === 'param' ? 'path' : target,
@@ -86,20 +122,24 @@ export function buildOpenApiDocument<E extends object>(app: Hono<E & {}>, info: 
   }
 
   const paths: Record<string, Record<string, object>> = {};
+  const schemas: Record<string, unknown> = {};
+  const errorEnvelope = jsonSchema(ErrorEnvelopeSchema, 'output', schemas);
   for (const { method, path, parts } of operations.values()) {
     const doc = parts.find((p) => p.kind === 'doc')?.doc;
     if (!doc) continue;
     const inputs = parts.filter((p): p is Extract<Part, { kind: 'input' }> => p.kind === 'input');
-    const params = inputs.flatMap((p) => (p.target === 'json' ? [] : parameters(p.target, p.schema)));
+    const params = inputs.flatMap((p) => (p.target === 'json' ? [] : parameters(p.target, p.schema, schemas)));
     const body = inputs.find((p) => p.target === 'json');
     const responses: Record<string, object> = {};
     for (const [status, r] of Object.entries(doc.responses)) {
       responses[status] = {
         description: r.description,
-        ...(r.schema ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output') } } } : {}),
+        ...(r.schema
+          ? { content: { [r.contentType ?? 'application/json']: { schema: jsonSchema(r.schema, 'output', schemas) } } }
+          : {}),
       };
     }
-    const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } };
+    const errorContent = { 'application/json': { schema: errorEnvelope } };
     if (body || params.length) responses['400'] ??= { description: 'Invalid input', content: errorContent };
     responses['default'] = { description: 'Error envelope', content: errorContent };
     const oasPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
@@ -111,7 +151,12 @@ export function buildOpenApiDocument<E extends object>(app: Hono<E & {}>, info: 
       security: (doc.security ?? []).map((name) => ({ [name]: [] })),
       ...(params.length ? { parameters: params } : {}),
       ...(body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(body.schema, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(body.schema, 'input', schemas) } },
+            },
+          }
         : {}),
       responses,
     };
@@ -123,9 +168,13 @@ export function buildOpenApiDocument<E extends object>(app: Hono<E & {}>, info: 
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
     paths,
     components: {
-      schemas: { ErrorEnvelope: jsonSchema(ErrorEnvelopeSchema, 'output') },
+      schemas,
       securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', description: 'Owner JWT, secret key (sk_…) or end-user session token' },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'Owner JWT, secret key (sk_…) or end-user session token',
+        },
       },
     },
   };

@@ -14,7 +14,10 @@ export interface SentryContext {
   requestId: string;
 }
 
-export function createSentry(config: Pick<Config, 'SENTRY_DSN' | 'ENVIRONMENT' | 'RELEASE'>, ctx: SentryContext): Toucan | undefined {
+export function createSentry(
+  config: Pick<Config, 'SENTRY_DSN' | 'ENVIRONMENT' | 'RELEASE'>,
+  ctx: SentryContext,
+): Toucan | undefined {
   if (!config.SENTRY_DSN) return undefined;
   const sentry = new Toucan({
     dsn: config.SENTRY_DSN,

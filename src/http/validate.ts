@@ -11,7 +11,10 @@ const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 /** `a.b[0].c`-style paths for error details. */
 function pathOf(path: PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 export function validate<Target extends InputTarget, T extends z.ZodType>(target: Target, schema: T) {

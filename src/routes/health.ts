@@ -16,14 +16,21 @@ export const ReadySchema = z.object({
   status: z.enum(['ok', 'unavailable']),
   checks: z.record(z.string(), Check),
   config: z
-    .object({ status: z.literal('invalid'), problems: z.array(z.object({ name: z.string(), problem: z.enum(['missing', 'invalid']), message: z.string() })) })
+    .object({
+      status: z.literal('invalid'),
+      problems: z.array(z.object({ name: z.string(), problem: z.enum(['missing', 'invalid']), message: z.string() })),
+    })
     .optional(),
 });
 
 export const health = new Hono<AppEnv>()
   .get(
     '/health',
-    describe({ summary: 'Liveness', tags: ['health'], responses: { 200: { description: 'The Worker is running', schema: z.object({ status: z.literal('ok') }) } } }),
+    describe({
+      summary: 'Liveness',
+      tags: ['health'],
+      responses: { 200: { description: 'The Worker is running', schema: z.object({ status: z.literal('ok') }) } },
+    }),
     (c) => c.json({ status: 'ok' as const }),
   )
   .get(
@@ -41,7 +48,11 @@ export const health = new Hono<AppEnv>()
       if (!config.ok) {
         // Names only, never values.
         return c.json(
-          { status: 'unavailable' as const, checks: {}, config: { status: 'invalid' as const, problems: config.problems } },
+          {
+            status: 'unavailable' as const,
+            checks: {},
+            config: { status: 'invalid' as const, problems: config.problems },
+          },
           503,
         );
       }

@@ -35,9 +35,7 @@ export async function startFakeSentry(): Promise<FakeSentry> {
       }
       if (req.method === 'GET' && url.pathname === '/__events') {
         const requestId = url.searchParams.get('request_id');
-        const matching = events.filter(
-          (e) => !requestId || JSON.stringify(e.items).includes(requestId),
-        );
+        const matching = events.filter((e) => !requestId || JSON.stringify(e.items).includes(requestId));
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(matching));
         return;

@@ -3,27 +3,19 @@
  * `npm run dev` uses — PGlite + pgvector with all migrations, a private Redis and the
  * Upstash-compatible REST endpoint — on free ports with in-memory data, so tests never touch
  * dev data. Also starts the fake Sentry and a "black hole" TCP server that accepts connections
- * and never answers (for timeout tests). Ports reach the test config through `provide`.
+ * and never answers (for timeout tests), and the Node-side test tools (test/fakes/tools.ts). Ports reach the test config through `provide`.
  */
 import { createServer, type Socket } from 'node:net';
 import type { TestProject } from 'vitest/node';
+import '../support/provided.ts';
 import { startFakeSentry } from '../fakes/sentry.ts';
+import { startTools } from '../fakes/tools.ts';
 import { spawnStack } from '../../scripts/stack/client.ts';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-    upstashUrl: string;
-    upstashToken: string;
-    sentryDsn: string;
-    sentryPort: number;
-    blackHolePort: number;
-  }
-}
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stack = await spawnStack();
   const sentry = await startFakeSentry();
+  const tools = await startTools();
 
   const sockets = new Set<Socket>();
   const blackHole = createServer((socket) => {
@@ -40,11 +32,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('sentryDsn', sentry.dsn);
   project.provide('sentryPort', sentry.port);
   project.provide('blackHolePort', blackHolePort);
+  project.provide('toolsPort', tools.port);
 
   return async () => {
     for (const s of sockets) s.destroy();
     blackHole.close();
     await sentry.close();
+    await tools.close();
     await stack.stop();
   };
 }

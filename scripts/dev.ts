@@ -1,0 +1,142 @@
+/**
+ * `npm run dev`: the whole local stack in one command.
+ *   Postgres  PGlite + pgvector on 127.0.0.1:54330, data in .parley/pgdata, migrations applied
+ *   Redis     a private redis-server on 127.0.0.1:6389 (installed from Debian if missing)
+ *   Upstash   REST endpoint for @upstash/redis on 127.0.0.1:8379
+ *   Worker    wrangler dev on 127.0.0.1:8787 (or $PORT), queues, Durable Objects and R2 local
+ * Ctrl-C stops everything. A second `npm run dev` while one runs refuses to start.
+ */
+import { spawn } from 'node:child_process';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DEV_PORTS, startStack, type Stack } from './stack/index.ts';
+import { RedisUnavailableError } from './stack/redis.ts';
+import { portOpen, stopChild } from './stack/proc.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STATE = `${ROOT}.parley`;
+const LOCK = `${STATE}/dev.lock`;
+const PORT = Number(process.env.PORT ?? 8787);
+const log = (line: string): void => console.log(line);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function acquireLock(): Promise<void> {
+  await mkdir(STATE, { recursive: true });
+  if (existsSync(LOCK)) {
+    const pid = Number((await readFile(LOCK, 'utf8')).trim());
+    if (pid && alive(pid)) {
+      console.error(
+        `Parley's dev stack is already running (pid ${pid}). Stop it (Ctrl-C there) before starting another.`,
+      );
+      process.exit(1);
+    }
+  }
+  await writeFile(LOCK, String(process.pid));
+}
+
+/** Reads KEY=VALUE lines of .dev.vars (created from .dev.vars.example on first start). */
+async function devVars(): Promise<Record<string, string>> {
+  const path = `${ROOT}.dev.vars`;
+  if (!existsSync(path)) {
+    await copyFile(`${ROOT}.dev.vars.example`, path);
+    log('[dev] created .dev.vars from .dev.vars.example');
+  }
+  const vars: Record<string, string> = {};
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
+    if (match) vars[match[1]!] = match[2]!.replace(/^["']|["']$/g, '');
+  }
+  return vars;
+}
+
+async function main(): Promise<void> {
+  await acquireLock();
+  for (const [name, port] of Object.entries({ ...DEV_PORTS, worker: PORT })) {
+    if (await portOpen(port)) {
+      console.error(`Port ${port} (${name}) is already in use by another program; free it and run again.`);
+      await rm(LOCK, { force: true });
+      process.exit(1);
+    }
+  }
+  const vars = await devVars();
+  const token = vars.UPSTASH_REDIS_REST_TOKEN;
+  if (!token) throw new Error('.dev.vars has no UPSTASH_REDIS_REST_TOKEN (see .dev.vars.example)');
+
+  let stack: Stack | undefined;
+  const running: { worker?: ReturnType<typeof spawn> } = {};
+  let stopping = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log('[dev] stopping…');
+    if (running.worker) await stopChild(running.worker);
+    await stack?.stop();
+    await rm(LOCK, { force: true });
+    log('[dev] stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    log('[dev] starting Postgres (PGlite + pgvector), Redis and the Upstash REST endpoint…');
+    stack = await startStack({ ports: DEV_PORTS, pgDataDir: `${STATE}/pgdata`, redisToken: token, log });
+    log(
+      `[dev] Postgres ${stack.databaseUrl} — migrations applied: ${stack.applied.length ? stack.applied.join(', ') : 'none new'}`,
+    );
+    log(`[dev] Redis 127.0.0.1:${DEV_PORTS.redis}, Upstash REST ${stack.upstashUrl}`);
+  } catch (err) {
+    console.error(
+      err instanceof RedisUnavailableError ? err.message : `[dev] could not start the local stack: ${String(err)}`,
+    );
+    await shutdown(1);
+    return;
+  }
+
+  const wrangler = fileURLToPath(new URL('../node_modules/wrangler/bin/wrangler.js', import.meta.url));
+  const worker = spawn(
+    process.execPath,
+    [
+      wrangler,
+      'dev',
+      '--port',
+      String(PORT),
+      '--ip',
+      '127.0.0.1',
+      '--persist-to',
+      `${STATE}/wrangler`,
+      '--show-interactive-dev-session=false',
+      '--var',
+      `UPSTASH_REDIS_REST_URL:${stack.upstashUrl}`,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: {
+        ...process.env,
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+        WRANGLER_SEND_METRICS: 'false',
+        CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_HYPERDRIVE: stack.databaseUrl,
+      },
+    },
+  );
+  running.worker = worker;
+  worker.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`[dev] wrangler dev exited (${code}); stopping the stack`);
+      void shutdown(code ?? 1);
+    }
+  });
+  log(`[dev] Parley on http://127.0.0.1:${PORT} — /health, /ready, /api/v1/openapi.json. Ctrl-C stops everything.`);
+}
+
+await main();
