@@ -4,6 +4,7 @@
  */
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { TEST_SUPABASE_JWT_SECRET } from './test/support/constants.ts';
 
 export default defineConfig({
   plugins: [
@@ -19,6 +20,9 @@ export default defineConfig({
           SENTRY_DSN: '',
           OPENAI_API_KEY: '',
           OPENAI_BASE_URL: '',
+          SUPABASE_URL: inject('supabaseUrl'),
+          SUPABASE_JWT_SECRET: TEST_SUPABASE_JWT_SECRET,
+          SESSION_SECRET: 'parley-test-session-secret-0123456789abcdef',
         },
       },
     })),

@@ -18,6 +18,19 @@ export const ConfigSchema = z.object({
   UPSTASH_REDIS_REST_URL: required(httpUrl),
   UPSTASH_REDIS_REST_TOKEN: required(z.string().min(8, 'must be at least 8 characters')),
   SENTRY_DSN: optional(z.url({ error: 'must be a Sentry DSN URL' })),
+  /** Supabase project URL; owner tokens are verified against its JWKS and issuer. */
+  SUPABASE_URL: required(httpUrl),
+  /** Legacy HS256 JWT secret of the Supabase project, when its tokens are still HS256. */
+  SUPABASE_JWT_SECRET: optional(z.string().min(32, 'must be at least 32 characters')),
+  /** Signs Parley's end-user session tokens (HS256). */
+  SESSION_SECRET: required(z.string().min(32, 'must be at least 32 characters')),
+  SESSION_TTL_SECONDS: optional(
+    z.coerce
+      .number()
+      .int()
+      .min(60)
+      .max(7 * 24 * 3600),
+  ).default(3600),
   OPENAI_API_KEY: optional(z.string()),
   OPENAI_BASE_URL: optional(httpUrl),
   /** Largest request body accepted by JSON endpoints, in bytes. */

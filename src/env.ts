@@ -1,6 +1,6 @@
 /** The one type of the Hono app: the Worker's generated bindings plus per-request variables. */
 import type { Sql } from 'postgres';
-import type { Toucan } from 'toucan-js';
+import type { Principal, ProjectContext } from './auth/principal';
 import type { Config } from './config';
 
 export interface AppVariables {
@@ -11,7 +11,10 @@ export interface AppVariables {
   config: Config;
   /** Lazily opened Postgres client for this request (closed after the response). */
   sql: () => Sql;
-  sentry?: Toucan;
+  /** The authenticated caller; set by `access()`. */
+  principal: Principal;
+  /** The project the request is scoped to, when there is one; set by `access()`. */
+  project?: ProjectContext;
 }
 
 export interface AppEnv {

@@ -6,11 +6,16 @@ import { handleQueue } from '../queues';
 import { createBaseApp } from './http/platform';
 import { log } from './http/logger';
 import { health } from './routes/health';
+import { keys } from './routes/keys';
 import { openapi } from './routes/openapi';
+import { projects } from './routes/projects';
+import { session } from './routes/session';
 
 const app = createBaseApp();
 app.route('/', health);
-
+app.route('/api/v1', projects);
+app.route('/api/v1', keys);
+app.route('/api/v1', session);
 app.route('/api/v1', openapi(app));
 
 export { CrawlRun } from '../durable-objects/crawl-run';

@@ -16,12 +16,13 @@ export interface RouteDoc {
   summary: string;
   description?: string;
   tags?: string[];
-  /** Security scheme names (see `securitySchemes` below); empty for public routes. */
-  security?: string[];
   responses: Record<number, { description: string; schema?: z.ZodType; contentType?: string }>;
 }
 
-type Part = { kind: 'doc'; doc: RouteDoc } | { kind: 'input'; target: InputTarget; schema: z.ZodType };
+type Part =
+  | { kind: 'doc'; doc: RouteDoc }
+  | { kind: 'input'; target: InputTarget; schema: z.ZodType }
+  | { kind: 'access'; principals: string[] };
 
 /** Attaches OpenAPI metadata to a middleware without changing what it does. */
 export function annotate<T extends object>(handler: T, part: Part): T {
@@ -127,6 +128,7 @@ export function buildOpenApiDocument<E extends object>(app: Hono<E & {}>, info: 
   for (const { method, path, parts } of operations.values()) {
     const doc = parts.find((p) => p.kind === 'doc')?.doc;
     if (!doc) continue;
+    const accessPart = parts.find((p): p is Extract<Part, { kind: 'access' }> => p.kind === 'access');
     const inputs = parts.filter((p): p is Extract<Part, { kind: 'input' }> => p.kind === 'input');
     const params = inputs.flatMap((p) => (p.target === 'json' ? [] : parameters(p.target, p.schema, schemas)));
     const body = inputs.find((p) => p.target === 'json');
@@ -141,6 +143,11 @@ export function buildOpenApiDocument<E extends object>(app: Hono<E & {}>, info: 
     }
     const errorContent = { 'application/json': { schema: errorEnvelope } };
     if (body || params.length) responses['400'] ??= { description: 'Invalid input', content: errorContent };
+    if (accessPart) {
+      responses['401'] ??= { description: 'Missing, invalid, expired or revoked credential', content: errorContent };
+      responses['403'] ??= { description: 'Credential kind, role or origin not allowed here', content: errorContent };
+      responses['429'] ??= { description: 'Rate limited (see Retry-After)', content: errorContent };
+    }
     responses['default'] = { description: 'Error envelope', content: errorContent };
     const oasPath = path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     (paths[oasPath] ??= {})[method] = {
@@ -148,7 +155,8 @@ export function buildOpenApiDocument<E extends object>(app: Hono<E & {}>, info: 
       ...(doc.description ? { description: doc.description } : {}),
       ...(doc.tags ? { tags: doc.tags } : {}),
       operationId: `${method}${oasPath.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
-      security: (doc.security ?? []).map((name) => ({ [name]: [] })),
+      security: accessPart ? [{ bearer: [] }] : [],
+      ...(accessPart ? { 'x-parley-callers': accessPart.principals } : {}),
       ...(params.length ? { parameters: params } : {}),
       ...(body
         ? {

@@ -10,12 +10,14 @@ import type { TestProject } from 'vitest/node';
 import '../support/provided.ts';
 import { startFakeSentry } from '../fakes/sentry.ts';
 import { startTools } from '../fakes/tools.ts';
+import { startFakeSupabaseAuth } from '../fakes/supabase-auth.ts';
 import { spawnStack } from '../../scripts/stack/client.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stack = await spawnStack();
   const sentry = await startFakeSentry();
   const tools = await startTools();
+  const supabase = await startFakeSupabaseAuth();
 
   const sockets = new Set<Socket>();
   const blackHole = createServer((socket) => {
@@ -33,12 +35,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('sentryPort', sentry.port);
   project.provide('blackHolePort', blackHolePort);
   project.provide('toolsPort', tools.port);
+  project.provide('supabaseUrl', supabase.url);
 
   return async () => {
     for (const s of sockets) s.destroy();
     blackHole.close();
     await sentry.close();
     await tools.close();
+    await supabase.close();
     await stack.stop();
   };
 }

@@ -8,6 +8,7 @@ declare module 'vitest' {
     sentryPort: number;
     blackHolePort: number;
     toolsPort: number;
+    supabaseUrl: string;
   }
 }
 

@@ -1,0 +1,190 @@
+/**
+ * Authorization, declared per route and enforced here, in one middleware:
+ *
+ *   app.get('/projects/:id/keys', access({ principals: ['owner'], roles: ['owner', 'admin'], project: 'id' }), …)
+ *
+ * 1. authenticate the bearer credential (401 when missing, malformed, expired, forged, revoked);
+ * 2. refuse principal kinds the route does not accept (403, e.g. a publishable key where a
+ *    secret key is required);
+ * 3. scope to the project in the path: another tenant's ids answer 404, never 403, so nothing
+ *    leaks about what exists; an owner's role must be allowed (403 for members without it);
+ * 4. refuse browser origins outside the project's allowed_origins for publishable keys and
+ *    end-user sessions (403 origin_not_allowed);
+ * 5. apply the rate limits and set X-RateLimit-* headers (429 rate_limited with Retry-After).
+ */
+import type { Context, MiddlewareHandler } from 'hono';
+import type { AppEnv } from '../env';
+import { AppError } from '../errors';
+import { isUuid } from '../ids';
+import { annotate } from '../http/openapi';
+import type { Role } from '../projects/schemas';
+import { checkLimits, rateLimitRedis, type LimitCheck } from '../ratelimit';
+import { InvalidTokenError } from './jwt';
+import { bearer, resolvePrincipal, type Principal, type PrincipalKind, type ProjectContext } from './principal';
+
+export interface AccessRule {
+  principals: PrincipalKind[];
+  /** Roles an owner needs in the path's project (with `project`). Defaults to any member. */
+  roles?: Role[];
+  /** Name of the path parameter holding the project id this route is scoped to. */
+  project?: string;
+}
+
+// Deliberate isolate-level state: when each key last had last_used_at written, so the write
+// happens at most once a minute per key and isolate instead of on every request.
+const touched = new Map<string, number>();
+const TOUCH_EVERY_MS = 60_000;
+
+function touchKey(c: Context<AppEnv>, keyId: string): void {
+  const now = Date.now();
+  if ((touched.get(keyId) ?? 0) > now - TOUCH_EVERY_MS) return;
+  touched.set(keyId, now);
+  const sql = c.get('sql')();
+  c.executionCtx.waitUntil(
+    sql`update api_keys set last_used_at = now() where id = ${keyId}`.catch(() => touched.delete(keyId)),
+  );
+}
+
+async function authenticate(c: Context<AppEnv>): Promise<{ principal: Principal; project?: ProjectContext }> {
+  const token = bearer(c.req.header('authorization'));
+  if (!token) {
+    throw new AppError('unauthorized', 'Send a credential as `Authorization: Bearer <token>`', {
+      headers: { 'WWW-Authenticate': 'Bearer' },
+    });
+  }
+  try {
+    return await resolvePrincipal(token, c.get('sql')(), c.get('config'), (keyId) => touchKey(c, keyId));
+  } catch (err) {
+    if (err instanceof InvalidTokenError) {
+      throw new AppError('unauthorized', `Invalid credential: ${err.message}`, {
+        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      });
+    }
+    throw err;
+  }
+}
+
+/** Loads the owner's membership of the path's project; 404 when not a member. */
+async function ownerProject(
+  c: Context<AppEnv>,
+  userId: string,
+  projectId: string,
+  roles: Role[] | undefined,
+): Promise<ProjectContext & { role: Role }> {
+  const sql = c.get('sql')();
+  const [row] = await sql<
+    { id: string; allowed_origins: string[]; settings: ProjectContext['settings']; role: Role }[]
+  >`
+    select p.id, p.allowed_origins, p.settings, m.role
+    from project_members m join projects p on p.id = m.project_id
+    where m.project_id = ${projectId} and m.user_id = ${userId}`;
+  if (!row) throw notFound();
+  if (roles && !roles.includes(row.role)) {
+    throw new AppError('forbidden', `This needs one of the roles ${roles.join(', ')}; you are ${row.role}`);
+  }
+  return { id: row.id, allowedOrigins: row.allowed_origins, settings: row.settings, role: row.role };
+}
+
+const notFound = () => new AppError('not_found', 'Project not found');
+
+function checkOrigin(c: Context<AppEnv>, principal: Principal, project: ProjectContext): void {
+  if (principal.kind !== 'publishable_key' && principal.kind !== 'session') return;
+  if (project.allowedOrigins.length === 0) return;
+  const origin = c.req.header('origin');
+  if (!origin || !project.allowedOrigins.includes(origin.toLowerCase())) {
+    throw new AppError(
+      'forbidden',
+      origin
+        ? `Origin ${origin.slice(0, 200)} is not allowed for this project`
+        : 'This project only accepts browser requests from its allowed origins',
+    );
+  }
+}
+
+function limitChecks(c: Context<AppEnv>, principal: Principal): LimitCheck[] {
+  const ip = c.req.header('cf-connecting-ip') ?? 'local';
+  switch (principal.kind) {
+    case 'owner':
+      return [
+        { dimension: 'ip', identifier: ip },
+        { dimension: 'key', identifier: `owner:${principal.userId}` },
+      ];
+    case 'secret_key':
+      // Server-to-server: many end users behind one server IP, so no per-IP limit.
+      return [
+        { dimension: 'key', identifier: principal.keyId },
+        { dimension: 'project', identifier: principal.projectId },
+      ];
+    case 'publishable_key':
+      return [
+        { dimension: 'ip', identifier: `${principal.projectId}:${ip}` },
+        { dimension: 'key', identifier: principal.keyId },
+        { dimension: 'project', identifier: principal.projectId },
+      ];
+    case 'session':
+      return [
+        { dimension: 'ip', identifier: `${principal.projectId}:${ip}` },
+        { dimension: 'end_user', identifier: principal.endUserId },
+        { dimension: 'project', identifier: principal.projectId },
+      ];
+  }
+}
+
+async function rateLimit(c: Context<AppEnv>, principal: Principal, project: ProjectContext | undefined): Promise<void> {
+  const decision = await checkLimits(rateLimitRedis(c.get('config')), limitChecks(c, principal), project?.settings);
+  if (decision.status === 'unavailable') return;
+  const resetSeconds = Math.ceil(decision.reset / 1000);
+  c.header('X-RateLimit-Limit', String(decision.limit));
+  c.header('X-RateLimit-Remaining', String(decision.remaining));
+  c.header('X-RateLimit-Reset', String(resetSeconds));
+  if (decision.status === 'limited') {
+    const retryAfter = String(Math.max(1, Math.ceil((decision.reset - Date.now()) / 1000)));
+    throw new AppError('rate_limited', `Too many requests; retry in ${retryAfter} s`, {
+      headers: {
+        'Retry-After': retryAfter,
+        'X-RateLimit-Limit': String(decision.limit),
+        'X-RateLimit-Remaining': '0',
+        'X-RateLimit-Reset': String(resetSeconds),
+      },
+    });
+  }
+}
+
+export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
+  const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const { principal, project: credentialProject } = await authenticate(c);
+    if (!rule.principals.includes(principal.kind)) {
+      throw new AppError('forbidden', `This route does not accept a ${principal.kind.replace('_', ' ')} credential`);
+    }
+    let project = credentialProject;
+    if (rule.project) {
+      const projectId = c.req.param(rule.project);
+      if (!isUuid(projectId)) throw notFound();
+      if (principal.kind === 'owner') {
+        project = await ownerProject(c, principal.userId, projectId.toLowerCase(), rule.roles);
+      } else if (principal.projectId !== projectId.toLowerCase()) {
+        throw notFound();
+      }
+    }
+    if (project) {
+      c.set('projectId', project.id);
+      checkOrigin(c, principal, project);
+    }
+    c.set('principal', principal);
+    c.set('project', project);
+    await rateLimit(c, principal, project);
+    await next();
+  };
+  return annotate(middleware, { kind: 'access', principals: rule.principals });
+}
+
+/** The owner behind a request on an owner-only route, with what the audit log records. */
+export function ownerActor(c: Context<AppEnv>): {
+  principal: Extract<Principal, { kind: 'owner' }>;
+  ip?: string;
+  requestId: string;
+} {
+  const principal = c.get('principal');
+  if (principal.kind !== 'owner') throw new AppError('forbidden', 'Only project owners can do this');
+  return { principal, ip: c.req.header('cf-connecting-ip'), requestId: c.get('requestId') };
+}
