@@ -7,9 +7,11 @@
  * Ctrl-C stops everything. A second `npm run dev` while one runs refuses to start.
  */
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { devVars } from './lib/dev-env.ts';
+import { seed } from './lib/seed.ts';
 import { DEV_PORTS, startStack, type Stack } from './stack/index.ts';
 import { RedisUnavailableError } from './stack/redis.ts';
 import { portOpen, stopChild } from './stack/proc.ts';
@@ -43,21 +45,6 @@ async function acquireLock(): Promise<void> {
   await writeFile(LOCK, String(process.pid));
 }
 
-/** Reads KEY=VALUE lines of .dev.vars (created from .dev.vars.example on first start). */
-async function devVars(): Promise<Record<string, string>> {
-  const path = `${ROOT}.dev.vars`;
-  if (!existsSync(path)) {
-    await copyFile(`${ROOT}.dev.vars.example`, path);
-    log('[dev] created .dev.vars from .dev.vars.example');
-  }
-  const vars: Record<string, string> = {};
-  for (const line of (await readFile(path, 'utf8')).split('\n')) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
-    if (match) vars[match[1]!] = match[2]!.replace(/^["']|["']$/g, '');
-  }
-  return vars;
-}
-
 async function main(): Promise<void> {
   await acquireLock();
   for (const [name, port] of Object.entries({ ...DEV_PORTS, worker: PORT })) {
@@ -67,7 +54,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
-  const vars = await devVars();
+  const vars = devVars(log);
   const token = vars.UPSTASH_REDIS_REST_TOKEN;
   if (!token) throw new Error('.dev.vars has no UPSTASH_REDIS_REST_TOKEN (see .dev.vars.example)');
 
@@ -136,7 +123,29 @@ async function main(): Promise<void> {
       void shutdown(code ?? 1);
     }
   });
-  log(`[dev] Parley on http://127.0.0.1:${PORT} — /health, /ready, /api/v1/openapi.json. Ctrl-C stops everything.`);
+  const baseUrl = `http://127.0.0.1:${PORT}`;
+  await waitForHealth(baseUrl);
+  try {
+    const { info, created } = await seed(baseUrl);
+    log(`[dev] ${created ? 'created' : 'reusing'} the demo project (written to .parley/dev.json):`);
+    log(`        project_id       ${info.project_id}`);
+    log(`        secret_key       ${info.secret_key}`);
+    log(`        publishable_key  ${info.publishable_key}`);
+    log(`        owner token      npm run -s token   (also in .parley/dev.json)`);
+  } catch (err) {
+    console.error(`[dev] seeding the demo project failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  log(`[dev] Parley on ${baseUrl} — /health, /ready, /api/v1/openapi.json. Ctrl-C stops everything.`);
+}
+
+async function waitForHealth(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${baseUrl}/health`).catch(() => undefined);
+    if (res?.ok) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`the Worker did not answer on ${baseUrl}/health within 60 s`);
 }
 
 await main();
