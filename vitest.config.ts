@@ -21,6 +21,7 @@ export default defineConfig({
           OPENAI_API_KEY: '',
           OPENAI_BASE_URL: '',
           SUPABASE_URL: inject('supabaseUrl'),
+          DNS_RESOLVER_URL: inject('dohUrl'),
           SUPABASE_JWT_SECRET: TEST_SUPABASE_JWT_SECRET,
           SESSION_SECRET: 'parley-test-session-secret-0123456789abcdef',
         },

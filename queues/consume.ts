@@ -17,7 +17,15 @@ export interface JobContext {
   sql: Sql;
 }
 
-export type JobHandler<T> = (message: T, ctx: JobContext) => Promise<void>;
+export type JobHandler<T> = (message: T, ctx: JobContext, attempts: number) => Promise<void>;
+
+/** Not a failure: the work asks to run again later (e.g. a host's politeness slot is not due). */
+export class RetryLater extends Error {
+  constructor(readonly delaySeconds: number) {
+    super(`retry in ${delaySeconds} s`);
+    this.name = 'RetryLater';
+  }
+}
 
 /** A readable one-line reason: domain errors keep their message, others their name and message. */
 export function describeError(err: unknown): string {
@@ -46,10 +54,14 @@ export async function consume<S extends z.ZodType>(
     let error: string;
     if (parsed.success) {
       try {
-        await handler(parsed.data, ctx);
+        await handler(parsed.data, ctx, message.attempts);
         message.ack();
         continue;
       } catch (err) {
+        if (err instanceof RetryLater) {
+          message.retry({ delaySeconds: Math.min(43_200, Math.max(0, Math.ceil(err.delaySeconds))) });
+          continue;
+        }
         error = describeError(err);
       }
     } else {

@@ -4,12 +4,10 @@
  */
 import { createSql } from '../src/db';
 import { log } from '../src/http/logger';
-import { MESSAGE_SCHEMAS, queueKind } from '../src/jobs/messages';
+import { queueKind } from '../src/jobs/messages';
 import { consume } from './consume';
 import { consumeDeadLetters } from './dead-letter';
-import { crawlPage, extractMemory, ingestDocument } from './handlers';
-
-const HANDLERS = { crawl: crawlPage, ingest: ingestDocument, memory: extractMemory } as const;
+import { WORK } from './handlers';
 
 export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   const route = queueKind(batch.queue);
@@ -21,6 +19,7 @@ export async function handleQueue(batch: MessageBatch<unknown>, env: Env): Promi
   }
   // Closed by the runtime when the invocation ends (see src/http/platform.ts on sql.end()).
   const ctx = { env, sql: createSql(env.HYPERDRIVE.connectionString) };
-  if (route.deadLetter) await consumeDeadLetters(route.kind, batch, ctx);
-  else await consume(route.kind, batch, MESSAGE_SCHEMAS[route.kind], HANDLERS[route.kind], ctx);
+  const work = WORK[route.kind];
+  if (route.deadLetter) await consumeDeadLetters(route.kind, batch, work, ctx);
+  else await consume(route.kind, batch, work.schema, work.run, ctx);
 }

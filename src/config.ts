@@ -32,6 +32,12 @@ export const ConfigSchema = z.object({
       .max(7 * 24 * 3600),
   ).default(3600),
   OPENAI_API_KEY: optional(z.string()),
+  /** DNS-over-HTTPS JSON endpoint the crawler resolves hostnames with (SSRF checks). */
+  DNS_RESOLVER_URL: optional(httpUrl).default('https://cloudflare-dns.com/dns-query'),
+  /** Development only: let the crawler fetch loopback sites. Ignored in staging and production. */
+  CRAWL_ALLOW_LOOPBACK: optional(z.enum(['true', 'false'])).transform((v) => v !== 'false'),
+  /** Requests per second per crawled host (at most 1; robots.txt crawl-delay can only slow it). */
+  CRAWL_HOST_RPS: optional(z.coerce.number().gt(0).max(1)).default(1),
   OPENAI_BASE_URL: optional(httpUrl),
   /** Largest request body accepted by JSON endpoints, in bytes. */
   MAX_BODY_BYTES: optional(

@@ -3,19 +3,23 @@
  * sub-app per resource under /api/v1) and exports the Worker's handlers and Durable Objects.
  */
 import { handleQueue } from '../queues';
+import { createSql } from './db';
 import { createBaseApp } from './http/platform';
+import { runScheduledIngestion } from './sources/schedule';
 import { log } from './http/logger';
 import { health } from './routes/health';
 import { keys } from './routes/keys';
 import { openapi } from './routes/openapi';
 import { projects } from './routes/projects';
 import { session } from './routes/session';
+import { sources } from './routes/sources';
 
 const app = createBaseApp();
 app.route('/', health);
 app.route('/api/v1', projects);
 app.route('/api/v1', keys);
 app.route('/api/v1', session);
+app.route('/api/v1', sources);
 app.route('/api/v1', openapi(app));
 
 export { CrawlRun } from '../durable-objects/crawl-run';
@@ -23,8 +27,14 @@ export { CrawlRun } from '../durable-objects/crawl-run';
 export default {
   fetch: app.fetch,
   queue: (batch, env) => handleQueue(batch, env),
-  scheduled: async (controller) => {
-    // The cron slot: scheduled source refreshes and retention sweeps register here.
-    log('info', 'scheduled run', { cron: controller.cron, scheduled_time: controller.scheduledTime, tasks: 0 });
+  scheduled: async (controller, env) => {
+    const sql = createSql(env.HYPERDRIVE.connectionString);
+    const ingestion = await runScheduledIngestion({
+      sql,
+      bucket: env.UPLOADS,
+      ingest: env.INGEST_QUEUE,
+      crawl: env.CRAWL_QUEUE,
+    });
+    log('info', 'scheduled run', { cron: controller.cron, scheduled_time: controller.scheduledTime, ...ingestion });
   },
 } satisfies ExportedHandler<Env, unknown>;

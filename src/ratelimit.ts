@@ -1,7 +1,11 @@
 /**
  * Request rate limits with @upstash/ratelimit: per IP, per key, per end user and per project,
  * each over a minute and an hour (sliding windows). Every check of one request is issued in the
- * same tick on an auto-pipelining Redis client, so they cost one HTTP round trip to Upstash.
+ * same tick on an auto-pipelining Redis client, so they cost one HTTP round trip to Upstash
+ * (test/ratelimit.test.ts counts them). One exception, paid once per script: a Redis that has not
+ * seen the Lua script answers EVALSHA with NOSCRIPT and the library resends it as EVAL, a second
+ * trip (after a Redis restart or SCRIPT FLUSH). Checks already known to be over their limit are
+ * answered from the ephemeral cache below and cost no command at all.
  *
  * Fail-open, deliberately: when Redis is slow or unreachable the request is allowed after at
  * most TIMEOUT_MS and a warning is logged — chat must not go down with Redis.

@@ -26,25 +26,25 @@ async function failure(kind: string, jobId: string) {
 describe('queue consumers', () => {
   it('a job that fails is recorded with a readable reason and retried, not acked', async () => {
     const jobId = `job-${crypto.randomUUID()}`;
-    const msg = message({ job_id: jobId, type: 'crawl.page', url: 'https://example.com/' });
-    const result = await deliver('parley-crawl', [msg]);
+    const msg = message({ job_id: jobId, type: 'memory.extract', conversation_id: crypto.randomUUID() });
+    const result = await deliver('parley-memory', [msg]);
     expect(result.explicitAcks).toEqual([]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual([msg.id]);
-    const row = await failure('crawl', jobId);
-    expect(row?.last_error).toMatch(/^not_implemented: crawling is not implemented yet/);
+    const row = await failure('memory', jobId);
+    expect(row?.last_error).toMatch(/^not_implemented: memory extraction is not implemented yet/);
     expect(row?.dead_lettered_at).toBeNull();
   });
 
   it('a malformed body is recorded and acked (it can never succeed), the rest of the batch goes on', async () => {
     const goodId = `job-${crypto.randomUUID()}`;
     const badId = `job-${crypto.randomUUID()}`;
-    const bad = message({ job_id: badId, type: 'ingest.document', document_id: 'not-a-uuid' });
-    const good = message({ job_id: goodId, type: 'ingest.document', document_id: crypto.randomUUID() });
-    const result = await deliver('parley-ingest', [bad, good]);
+    const bad = message({ job_id: badId, type: 'memory.extract', conversation_id: 'not-a-uuid' });
+    const good = message({ job_id: goodId, type: 'memory.extract', conversation_id: crypto.randomUUID() });
+    const result = await deliver('parley-memory', [bad, good]);
     expect(result.explicitAcks).toEqual([bad.id]);
     expect(result.retryMessages.map((m) => m.msgId)).toEqual([good.id]);
-    expect((await failure('ingest', badId))?.last_error).toContain('invalid message body: document_id');
-    expect(await failure('ingest', goodId)).toBeDefined();
+    expect((await failure('memory', badId))?.last_error).toContain('invalid message body: conversation_id');
+    expect(await failure('memory', goodId)).toBeDefined();
   });
 
   it('a body without any envelope is still recorded under its message id', async () => {
@@ -67,22 +67,22 @@ describe('queue consumers', () => {
 
   it('the dead-letter consumer marks the job dead-lettered and keeps the last error', async () => {
     const jobId = `job-${crypto.randomUUID()}`;
-    const body = { job_id: jobId, type: 'crawl.page', url: 'https://example.com/a' };
-    await deliver('parley-crawl', [message(body, 4)]);
-    const result = await deliver('parley-crawl-dlq', [message(body, 1)]);
+    const body = { job_id: jobId, type: 'memory.extract', conversation_id: crypto.randomUUID() };
+    await deliver('parley-memory', [message(body, 4)]);
+    const result = await deliver('parley-memory-dlq', [message(body, 1)]);
     expect(result.explicitAcks).toHaveLength(1);
-    const row = await failure('crawl', jobId);
+    const row = await failure('memory', jobId);
     expect(row?.dead_lettered_at).toBeInstanceOf(Date);
     expect(row?.last_error).toContain('not_implemented');
   });
 
   it('a message sent through the real queue binding reaches its consumer', async () => {
     const jobId = `job-${crypto.randomUUID()}`;
-    await env.CRAWL_QUEUE.send({ job_id: jobId, type: 'crawl.page', url: 'https://example.com/live' });
+    await env.MEMORY_QUEUE.send({ job_id: jobId, type: 'memory.extract', conversation_id: crypto.randomUUID() });
     let row;
     for (let i = 0; i < 100 && !row; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      row = await failure('crawl', jobId);
+      row = await failure('memory', jobId);
     }
     expect(row?.last_error).toContain('not_implemented');
   });

@@ -26,11 +26,41 @@ describe('database schema', () => {
 });
 
 describe('CrawlRun durable object', () => {
-  it('keeps progress counters per run', async () => {
+  const run = () => env.CRAWL_RUN.get(env.CRAWL_RUN.idFromName(`run-${crypto.randomUUID()}`));
+
+  it('admits each URL once, within the page budget and depth', async () => {
     expect(CrawlRun).toBeTypeOf('function');
-    const stub = env.CRAWL_RUN.get(env.CRAWL_RUN.idFromName(`run-${crypto.randomUUID()}`));
-    expect(await stub.progress()).toEqual({ discovered: 0, fetched: 0, failed: 0 });
-    await stub.count({ discovered: 3 });
-    expect(await stub.count({ fetched: 1, failed: 1 })).toEqual({ discovered: 3, fetched: 1, failed: 1 });
+    const stub = run();
+    await stub.start({ maxPages: 3, maxDepth: 1, hostDelayMs: 1000 });
+    const first = await stub.admit([
+      { url: 'https://a.example/', depth: 0, kind: 'page' },
+      { url: 'https://a.example/', depth: 0, kind: 'page' },
+      { url: 'https://a.example/deep', depth: 2, kind: 'page' },
+      { url: 'https://a.example/sitemap.xml', depth: 0, kind: 'sitemap' },
+    ]);
+    expect(first.map((a) => a.url)).toEqual(['https://a.example/', 'https://a.example/sitemap.xml']);
+    const second = await stub.admit(
+      ['/1', '/2', '/3', '/4'].map((p) => ({ url: `https://a.example${p}`, depth: 1, kind: 'page' as const })),
+    );
+    expect(second.map((a) => a.url)).toEqual(['https://a.example/1', 'https://a.example/2']);
+    expect((await stub.status()).progress.discovered).toBe(3);
+  });
+
+  it('spaces fetches from one host and finishes when nothing is open', async () => {
+    const stub = run();
+    await stub.start({ maxPages: 10, maxDepth: 3, hostDelayMs: 1000 });
+    const admitted = await stub.admit(
+      ['/a', '/b', '/c'].map((p) => ({ url: `https://b.example${p}`, depth: 0, kind: 'page' as const })),
+    );
+    expect(admitted.map((a) => a.delaySeconds)).toEqual([0, 1, 2]);
+    expect((await stub.claim('https://b.example/a')).waitMs).toBe(0);
+    const early = await stub.claim('https://b.example/b');
+    expect(early.waitMs).toBeGreaterThan(0);
+    expect(early.waitMs).toBeLessThanOrEqual(1000);
+    await stub.complete('https://b.example/a', 'fetched');
+    await stub.complete('https://b.example/b', 'failed', 'http 500');
+    const last = await stub.complete('https://b.example/c', 'fetched');
+    expect(last).toEqual({ progress: { discovered: 3, fetched: 2, failed: 1 }, done: true, budgetReached: false });
+    expect((await stub.claim('https://b.example/c')).pending).toBe(false);
   });
 });

@@ -8,6 +8,8 @@ export interface RunningStack {
   databaseUrl: string;
   upstashUrl: string;
   upstashToken: string;
+  /** The REST endpoint's request counter (`GET`, same Bearer token); see upstash-rest.ts. */
+  upstashStatsUrl: string;
   ports: { postgres: number; redis: number; upstash: number };
   stop(): Promise<void>;
 }
@@ -34,4 +36,11 @@ export function spawnStack(opts: { nodePath?: string; timeoutMs?: number } = {})
       resolve({ ...info, stop: () => stopChild(child, 10_000) });
     });
   });
+}
+
+/** HTTP requests (round trips) and Redis commands the stack's Upstash REST endpoint has served. */
+export async function upstashStats(stack: RunningStack): Promise<{ requests: number; commands: number }> {
+  const res = await fetch(stack.upstashStatsUrl, { headers: { authorization: `Bearer ${stack.upstashToken}` } });
+  if (!res.ok) throw new Error(`Upstash REST stats answered ${res.status}`);
+  return (await res.json()) as { requests: number; commands: number };
 }

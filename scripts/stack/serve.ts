@@ -7,6 +7,7 @@
  */
 import { startStack } from './index.ts';
 import { freePort } from './proc.ts';
+import { STATS_PATH } from './upstash-rest.ts';
 
 const token = process.env.PARLEY_REDIS_TOKEN ?? 'parley-test-redis-token';
 const ports = { postgres: await freePort(), redis: await freePort(), upstash: await freePort() };
@@ -26,7 +27,14 @@ try {
   process.stdin.on('end', stop);
   process.stdin.resume();
   process.stdout.write(
-    `${JSON.stringify({ ready: true, databaseUrl: stack.databaseUrl, upstashUrl: stack.upstashUrl, upstashToken: token, ports })}\n`,
+    `${JSON.stringify({
+      ready: true,
+      databaseUrl: stack.databaseUrl,
+      upstashUrl: stack.upstashUrl,
+      upstashToken: token,
+      upstashStatsUrl: `${stack.upstashUrl}${STATS_PATH}`,
+      ports,
+    })}\n`,
   );
 } catch (err) {
   process.stdout.write(

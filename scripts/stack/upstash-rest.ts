@@ -4,12 +4,26 @@
  * protocol those clients use: `POST /` (one command), `POST /pipeline`, `POST /multi-exec`,
  * Bearer-token auth, `{result}` / `{error}` bodies, and `Upstash-Encoding: base64` responses
  * (which @upstash/redis asks for by default).
+ *
+ * One addition that is not Upstash's: `GET /__parley/stats` (same Bearer token) answers
+ * `{"requests": n, "commands": m}` — the HTTP requests this endpoint has served and the Redis
+ * commands they carried (a pipeline of 4 is 1 request, 4 commands), counted since it started.
+ * Stats requests themselves are not counted. Tests and benchmarks read it to count the round
+ * trips a Worker request costs.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 
 type Command = (string | number)[];
 type Reply = { result: unknown } | { error: string };
+
+/** What `GET /__parley/stats` answers. */
+export interface UpstashRestStats {
+  requests: number;
+  commands: number;
+}
+
+export const STATS_PATH = '/__parley/stats';
 
 export interface UpstashRest {
   readonly url: string;
@@ -20,8 +34,9 @@ export async function startUpstashRest(opts: { port: number; redisUrl: string; t
   // Fail fast while Redis is down instead of queueing commands forever; reconnect in the background.
   const redis = new Redis(opts.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false });
   redis.on('error', () => {});
+  const stats: UpstashRestStats = { requests: 0, commands: 0 };
   const server = createServer((req, res) => {
-    handle(redis, opts.token, req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
+    handle(redis, opts.token, stats, req, res).catch((err: unknown) => send(res, 500, { error: String(err) }));
   });
   await listen(server, opts.port);
   return {
@@ -34,8 +49,19 @@ export async function startUpstashRest(opts: { port: number; redisUrl: string; t
   };
 }
 
-async function handle(redis: Redis, token: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  redis: Redis,
+  token: string,
+  stats: UpstashRestStats,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (path !== STATS_PATH) stats.requests++;
   if (req.headers.authorization !== `Bearer ${token}`) return send(res, 401, { error: 'Unauthorized' });
+  if (path === STATS_PATH) {
+    return req.method === 'GET' ? send(res, 200, stats) : send(res, 405, { error: 'only GET is supported' });
+  }
   if (req.method !== 'POST') return send(res, 405, { error: 'only POST is supported' });
   const base64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64';
   let body: unknown;
@@ -44,9 +70,9 @@ async function handle(redis: Redis, token: string, req: IncomingMessage, res: Se
   } catch {
     return send(res, 400, { error: 'ERR failed to parse command' });
   }
-  const path = (req.url ?? '/').split('?')[0];
   if (path === '/pipeline' || path === '/multi-exec') {
     if (!Array.isArray(body) || !body.every(isCommand)) return send(res, 400, { error: 'ERR invalid pipeline' });
+    stats.commands += body.length;
     if (redis.status !== 'ready') return send(res, 503, { error: 'ERR redis unavailable' });
     const batch = path === '/multi-exec' ? redis.multi() : redis.pipeline();
     for (const [name, ...args] of body) batch.call(String(name), ...args);
@@ -58,6 +84,7 @@ async function handle(redis: Redis, token: string, req: IncomingMessage, res: Se
     return send(res, 200, replies);
   }
   if (path !== '/' || !isCommand(body)) return send(res, 400, { error: 'ERR invalid command' });
+  stats.commands++;
   if (redis.status !== 'ready') return send(res, 503, { error: 'ERR redis unavailable' });
   const [name, ...args] = body;
   try {

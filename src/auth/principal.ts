@@ -8,6 +8,7 @@
  */
 import type { Sql } from 'postgres';
 import type { Config } from '../config';
+import { isUuid } from '../ids';
 import type { ProjectSettings } from '../projects/schemas';
 import { hashKey, keyType } from './keys';
 import { InvalidTokenError, looksLikeSession, verifySession, verifySupabaseToken } from './jwt';
@@ -42,7 +43,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 /** Extracts the token of `Authorization: Bearer <token>`; undefined when absent or malformed. */
 export function bearer(header: string | undefined): string | undefined {
-  const match = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header?.trim() ?? '');
+  const match = /^Bearer ([\x21-\x7e]{1,16384})$/i.exec(header?.trim() ?? '');
   return match?.[1];
 }
 
@@ -71,6 +72,8 @@ export async function resolvePrincipal(
   if (!JWT_SHAPE.test(token)) throw new InvalidTokenError('unrecognised credential');
   if (looksLikeSession(token)) {
     const claims = await verifySession(token, config.SESSION_SECRET);
+    // Checked before SQL: a non-uuid would be a Postgres error (500), not a refusal.
+    if (!isUuid(claims.endUserId) || !isUuid(claims.projectId)) throw new InvalidTokenError('malformed session token');
     const [row] = await sql<ProjectRow[]>`
       select e.project_id, p.allowed_origins, p.settings
       from end_users e join projects p on p.id = e.project_id
@@ -85,7 +88,7 @@ export async function resolvePrincipal(
     supabaseUrl: config.SUPABASE_URL,
     jwtSecret: config.SUPABASE_JWT_SECRET,
   });
-  if (!/^[0-9a-f-]{36}$/i.test(claims.sub)) throw new InvalidTokenError('token subject is not a user id');
+  if (!isUuid(claims.sub)) throw new InvalidTokenError('token subject is not a user id');
   return { principal: { kind: 'owner', userId: claims.sub.toLowerCase() } };
 }
 

@@ -30,9 +30,18 @@ const lazySql: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
 };
 
+/**
+ * Routes whose bodies may exceed MAX_BODY_BYTES, with their hard cap; the route itself then
+ * enforces the project's own (smaller) limit after authentication.
+ */
+const LARGE_BODY_ROUTES: { pattern: RegExp; maxSize: number }[] = [
+  { pattern: /^\/api\/v1\/projects\/[^/]+\/sources\/files$/, maxSize: 50 * 1024 * 1024 + 64 * 1024 },
+];
+
 const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
   const config = loadConfig(c.env);
-  const maxSize = config.ok ? config.config.MAX_BODY_BYTES : DEFAULT_MAX_BODY;
+  const large = LARGE_BODY_ROUTES.find((r) => r.pattern.test(c.req.path));
+  const maxSize = large?.maxSize ?? (config.ok ? config.config.MAX_BODY_BYTES : DEFAULT_MAX_BODY);
   return bodyLimit({
     maxSize,
     onError: () => {

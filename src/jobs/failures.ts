@@ -22,13 +22,15 @@ export async function recordFailure(sql: Sql, f: JobFailure): Promise<void> {
           last_failed_at = now()`;
 }
 
-/** Marks a job dead-lettered; keeps the last error recorded by the main consumer. */
-export async function recordDeadLetter(sql: Sql, f: Omit<JobFailure, 'error'> & { error: string }): Promise<void> {
-  await sql`
+/** Marks a job dead-lettered; keeps (and returns) the last error recorded by the main consumer. */
+export async function recordDeadLetter(sql: Sql, f: JobFailure): Promise<string> {
+  const [row] = await sql<{ last_error: string }[]>`
     insert into job_failures (kind, job_id, project_id, body, attempts, last_error, dead_lettered_at)
     values (${f.kind}, ${f.jobId}, ${f.projectId ?? null}, ${sql.json(toJson(f.body))}, ${f.attempts}, ${f.error.slice(0, 2000)}, now())
     on conflict (kind, job_id) do update
-      set dead_lettered_at = coalesce(job_failures.dead_lettered_at, now())`;
+      set dead_lettered_at = coalesce(job_failures.dead_lettered_at, now())
+    returning last_error`;
+  return row?.last_error ?? f.error;
 }
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

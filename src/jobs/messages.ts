@@ -13,12 +13,62 @@ export const JobEnvelope = z.object({
   project_id: z.uuid().optional(),
 });
 
-/** Placeholder payloads until the ingestion and memory issues define their real work. */
-export const CrawlMessage = JobEnvelope.extend({ type: z.literal('crawl.page'), url: z.url() });
-export const IngestMessage = JobEnvelope.extend({ type: z.literal('ingest.document'), document_id: z.uuid() });
+/** Extract, chunk, embed and store one document. */
+export const IngestMessage = JobEnvelope.extend({
+  type: z.literal('ingest.document'),
+  project_id: z.uuid(),
+  source_id: z.uuid(),
+  document_id: z.uuid(),
+});
+
+/** Start (or restart) the crawl of a website or sitemap source for a sync generation. */
+export const CrawlStartMessage = JobEnvelope.extend({
+  type: z.literal('crawl.start'),
+  project_id: z.uuid(),
+  source_id: z.uuid(),
+  generation: z.number().int().min(1),
+});
+
+/** Fetch one page of a crawl run. */
+export const CrawlPageMessage = JobEnvelope.extend({
+  type: z.literal('crawl.page'),
+  project_id: z.uuid(),
+  source_id: z.uuid(),
+  generation: z.number().int().min(1),
+  url: z.url(),
+  depth: z.number().int().min(0),
+  /** What the page is: an HTML page to ingest and follow, or a sitemap to expand. */
+  kind: z.enum(['page', 'sitemap']).default('page'),
+});
+
+export const CrawlMessage = z.discriminatedUnion('type', [CrawlStartMessage, CrawlPageMessage]);
 export const MemoryMessage = JobEnvelope.extend({ type: z.literal('memory.extract'), conversation_id: z.uuid() });
 
-export const MESSAGE_SCHEMAS = { crawl: CrawlMessage, ingest: IngestMessage, memory: MemoryMessage } as const;
+export type IngestMessage = z.infer<typeof IngestMessage>;
+export type CrawlMessage = z.infer<typeof CrawlMessage>;
+
+const jobId = (...parts: (string | number)[]): string => parts.join(':');
+
+/** Job ids name the work they do; an ingest job is unique per enqueue, a crawl start per sync generation. */
+export const ingestMessage = (projectId: string, sourceId: string, documentId: string): IngestMessage => ({
+  type: 'ingest.document',
+  job_id: jobId('ingest', documentId, crypto.randomUUID().slice(0, 8)),
+  project_id: projectId,
+  source_id: sourceId,
+  document_id: documentId,
+});
+
+export const crawlStartMessage = (
+  projectId: string,
+  sourceId: string,
+  generation: number,
+): z.input<typeof CrawlStartMessage> => ({
+  type: 'crawl.start',
+  job_id: jobId('crawl', sourceId, generation),
+  project_id: projectId,
+  source_id: sourceId,
+  generation,
+});
 
 /**
  * Maps a queue name to its job kind and whether it is a dead-letter queue. Queue names differ

@@ -20,6 +20,12 @@ const SettingsFields = z.object({
   greeting: z.string().max(2000),
   rate_limits: RateLimitSettings,
   retention_days: z.number().int().min(1).max(3650).meta({ description: 'Days conversations are kept' }),
+  max_upload_bytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .meta({ description: 'Largest file accepted by source uploads (default 10 MB)' }),
   end_user_supabase_url: z
     .url({ protocol: /^https?$/ })
     .meta({ description: "The customer's Supabase project URL, to accept their end users' Supabase JWTs" }),

@@ -10,14 +10,22 @@ import type { TestProject } from 'vitest/node';
 import '../support/provided.ts';
 import { startFakeSentry } from '../fakes/sentry.ts';
 import { startTools } from '../fakes/tools.ts';
+import { startSite } from '../fakes/site.ts';
 import { startFakeSupabaseAuth } from '../fakes/supabase-auth.ts';
+import { startFakeDoh } from '../fakes/doh.ts';
+import { startCrawlSite } from '../fakes/crawl-site.ts';
+import { startFakeOpenAI } from '../fakes/openai.ts';
 import { spawnStack } from '../../scripts/stack/client.ts';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stack = await spawnStack();
   const sentry = await startFakeSentry();
   const tools = await startTools();
+  const site = await startSite();
   const supabase = await startFakeSupabaseAuth();
+  const doh = await startFakeDoh();
+  const crawlSite = await startCrawlSite();
+  const openai = await startFakeOpenAI();
 
   const sockets = new Set<Socket>();
   const blackHole = createServer((socket) => {
@@ -31,18 +39,27 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('databaseUrl', stack.databaseUrl);
   project.provide('upstashUrl', stack.upstashUrl);
   project.provide('upstashToken', stack.upstashToken);
+  project.provide('upstashStatsUrl', stack.upstashStatsUrl);
   project.provide('sentryDsn', sentry.dsn);
   project.provide('sentryPort', sentry.port);
   project.provide('blackHolePort', blackHolePort);
   project.provide('toolsPort', tools.port);
+  project.provide('siteOrigin', site.origin);
   project.provide('supabaseUrl', supabase.url);
+  project.provide('dohUrl', doh.url);
+  project.provide('crawlSitePort', crawlSite.port);
+  project.provide('openaiUrl', openai.url);
 
   return async () => {
     for (const s of sockets) s.destroy();
     blackHole.close();
     await sentry.close();
     await tools.close();
+    await site.close();
     await supabase.close();
+    await doh.close();
+    await crawlSite.close();
+    await openai.close();
     await stack.stop();
   };
 }

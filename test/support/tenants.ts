@@ -65,18 +65,27 @@ export interface Tenant {
   publishableKeyId: string;
 }
 
-/** A fresh owner with one project, one secret and one publishable key. */
+/**
+ * A fresh owner with one project, one secret and one publishable key. The setup requests come
+ * from the owner's own client address (an IPv6 documentation address), as separate owners'
+ * would: otherwise every tenant of every test file draws on the one per-IP owner limit of "local".
+ */
 export async function createTenant(project: Record<string, unknown> = {}): Promise<Tenant> {
   const userId = crypto.randomUUID();
   const owner = await ownerToken({ userId });
-  const created = await call('/api/v1/projects', postJson(owner, { name: `Tenant ${userId.slice(0, 8)}`, ...project }));
+  const from = { 'cf-connecting-ip': `2001:db8::${userId.slice(0, 4)}:${userId.slice(4, 8)}` };
+  const created = await call(
+    '/api/v1/projects',
+    postJson(owner, { name: `Tenant ${userId.slice(0, 8)}`, ...project }, from),
+  );
   if (created.status !== 201) throw new Error(`project creation failed: ${created.status} ${await created.text()}`);
   const { id: projectId, identity_secret: identitySecret } = await created.json<{
     id: string;
     identity_secret: string;
   }>();
-  const sk = await call(`/api/v1/projects/${projectId}/keys`, postJson(owner, { type: 'secret', name: 'server' }));
-  const pk = await call(`/api/v1/projects/${projectId}/keys`, postJson(owner, { type: 'publishable', name: 'widget' }));
+  const keys = `/api/v1/projects/${projectId}/keys`;
+  const sk = await call(keys, postJson(owner, { type: 'secret', name: 'server' }, from));
+  const pk = await call(keys, postJson(owner, { type: 'publishable', name: 'widget' }, from));
   const secret = await sk.json<{ id: string; key: string }>();
   const publishable = await pk.json<{ id: string; key: string }>();
   return {
