@@ -3,6 +3,7 @@
  * and percentiles. Benchmarks print numbers; they never assert.
  */
 import { spawn, execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnStack, type RunningStack } from '../scripts/stack/client.ts';
 import { freePort, stopChild, waitForPort } from '../scripts/stack/proc.ts';
@@ -20,6 +21,8 @@ export interface BenchWorker {
 export async function startWorker(extraVars: Record<string, string> = {}): Promise<BenchWorker> {
   const stack = await spawnStack();
   const port = await freePort();
+  // A private persistence directory: two benches sharing one would share (and steal) queue messages.
+  const persistDir = `${ROOT}.parley/bench-wrangler-${process.pid}-${port}`;
   const vars = { UPSTASH_REDIS_REST_URL: stack.upstashUrl, UPSTASH_REDIS_REST_TOKEN: stack.upstashToken, ...extraVars };
   const child = spawn(
     process.execPath,
@@ -31,7 +34,7 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
       '--ip',
       '127.0.0.1',
       '--persist-to',
-      `${ROOT}.parley/bench-wrangler`,
+      persistDir,
       '--show-interactive-dev-session=false',
       '--log-level',
       'error',
@@ -60,6 +63,7 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
     stop: async () => {
       await stopChild(child);
       await stack.stop();
+      rmSync(persistDir, { recursive: true, force: true });
     },
   };
 }

@@ -100,7 +100,7 @@ export class CrawlRun extends DurableObject<Env> {
       slot + spacing,
       spacing,
     );
-    return Math.max(0, Math.floor((slot - now) / 1000));
+    return Math.max(0, Math.ceil((slot - now) / 1000));
   }
 
   /**

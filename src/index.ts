@@ -13,6 +13,10 @@ import { openapi } from './routes/openapi';
 import { projects } from './routes/projects';
 import { session } from './routes/session';
 import { sources } from './routes/sources';
+import { chat } from './routes/chat';
+import { conversations } from './routes/conversations';
+import { openaiCompat } from './routes/openai-compat';
+import { tickets } from './routes/tickets';
 
 const app = createBaseApp();
 app.route('/', health);
@@ -20,6 +24,10 @@ app.route('/api/v1', projects);
 app.route('/api/v1', keys);
 app.route('/api/v1', session);
 app.route('/api/v1', sources);
+app.route('/api/v1', chat);
+app.route('/api/v1', conversations);
+app.route('/api/v1', tickets);
+app.route('/v1', openaiCompat);
 app.route('/api/v1', openapi(app));
 
 export { CrawlRun } from '../durable-objects/crawl-run';

@@ -64,3 +64,24 @@ describe('CrawlRun durable object', () => {
     expect((await stub.claim('https://b.example/c')).pending).toBe(false);
   });
 });
+
+describe('local Postgres under concurrency', () => {
+  it('many connections running parameterised queries at once each get their own answers', async () => {
+    const clients = Array.from({ length: 8 }, () => testSql());
+    try {
+      const results = await Promise.all(
+        clients.flatMap((client, c) =>
+          Array.from({ length: 15 }, async (_, i) => {
+            const [row] = await client<
+              { n: number; label: string }[]
+            >`select ${c * 100 + i}::int as n, ${`c${c}-q${i}`}::text as label`;
+            return row?.n === c * 100 + i && row?.label === `c${c}-q${i}`;
+          }),
+        ),
+      );
+      expect(results.every(Boolean)).toBe(true);
+    } finally {
+      await Promise.all(clients.map((client) => client.end()));
+    }
+  });
+});

@@ -29,7 +29,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<Managed> {
     '--host=127.0.0.1',
     `--db=${opts.dataDir ?? 'memory://'}`,
     '--extensions=@electric-sql/pglite-pgvector:vector',
-    '--max-connections=20',
+    '--max-connections=100',
   ];
   const managed = startProcess('postgres', process.execPath, args, { log: opts.log, quiet: true });
   await waitForPort(opts.port, 60_000, managed.child);

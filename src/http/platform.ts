@@ -20,14 +20,20 @@ import type { Sql } from 'postgres';
 const DEFAULT_MAX_BODY = ConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
 
 /**
- * Opens Postgres only when a handler asks for it. There is deliberately no `sql.end()`: the
- * runtime closes a request's sockets when it finishes, and postgres.js's end() on workerd leaves
- * an unhandled rejection behind (porsager/postgres#1202; Cloudflare's Hyperdrive examples dropped it).
+ * Opens Postgres only when a handler asks for it, and closes it after the response (in
+ * waitUntil, bounded). The runtime would close a request's sockets anyway; closing explicitly
+ * keeps callers that share one I/O context (tests, internal dispatch) from piling up
+ * connections. postgres.js's end() used to leave an unhandled rejection on workerd
+ * (porsager/postgres#1196, #1202); patches/postgres+3.4.9.patch fixes that.
  */
 const lazySql: MiddlewareHandler<AppEnv> = async (c, next) => {
   let sql: Sql | undefined;
   c.set('sql', () => (sql ??= createSql(c.env.HYPERDRIVE.connectionString)));
-  await next();
+  try {
+    await next();
+  } finally {
+    if (sql) c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
+  }
 };
 
 /**

@@ -20,6 +20,36 @@ const SettingsFields = z.object({
   greeting: z.string().max(2000),
   rate_limits: RateLimitSettings,
   retention_days: z.number().int().min(1).max(3650).meta({ description: 'Days conversations are kept' }),
+  temperature: z.number().min(0).max(2),
+  max_tokens: z.number().int().min(16).max(4096).meta({ description: 'Largest answer, in tokens (default 600)' }),
+  top_k: z.number().int().min(1).max(20).meta({ description: 'Passages retrieved per question (default 6)' }),
+  min_similarity: z
+    .number()
+    .min(0)
+    .max(1)
+    .meta({ description: 'Vector similarity a passage needs to count as support' }),
+  grounding_threshold: z
+    .number()
+    .min(0)
+    .max(1)
+    .meta({ description: 'Answers grounded below this offer a human (default 0.25)' }),
+  cache_ttl_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600)
+    .meta({ description: 'Answer cache lifetime; 0 disables (default 3600)' }),
+  daily_token_budget: z
+    .number()
+    .int()
+    .min(1)
+    .meta({ description: 'Model tokens per UTC day; 429 budget_exceeded once spent' }),
+  classify_with_model: z.boolean().meta({
+    description: 'Ask the model to classify messages the fast rules leave as questions (one extra model call per turn)',
+  }),
+  answer_during_handoff: z
+    .boolean()
+    .meta({ description: 'Let the bot keep answering while a human has the conversation' }),
   max_upload_bytes: z
     .number()
     .int()

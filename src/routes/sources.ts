@@ -73,7 +73,10 @@ async function readUpload(c: Context<AppEnv>) {
   if (file.size > limit)
     throw new AppError('payload_too_large', `Files may be at most ${limit} bytes; this one has ${file.size}`);
   // Path separators and control characters never reach keys or logs.
-  const name = [...(file.name || 'upload')].map((ch) => (ch === '/' || ch === '\\' || ch.charCodeAt(0) < 0x20 ? '_' : ch)).join('').slice(0, 200);
+  const name = [...(file.name || 'upload')]
+    .map((ch) => (ch === '/' || ch === '\\' || ch.charCodeAt(0) < 0x20 ? '_' : ch))
+    .join('')
+    .slice(0, 200);
   const extension = name.includes('.') ? name.split('.').pop()!.toLowerCase() : '';
   if (!(UPLOAD_EXTENSIONS as readonly string[]).includes(extension)) {
     throw new AppError('validation_failed', 'Invalid upload', {

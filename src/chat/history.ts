@@ -1,0 +1,55 @@
+/**
+ * The prompt's memory of a conversation: the last turns verbatim within a character budget, and
+ * everything older folded into a rolling summary stored on the conversation. The summary is
+ * built without a model call — the earlier questions and the first sentence of each answer —
+ * so it costs nothing per turn and never invents anything.
+ */
+import type { Sql } from 'postgres';
+import { recentMessages, type ConversationRow, type MessageRow } from './store';
+import type { ChatMessage } from './types';
+
+const WINDOW_MESSAGES = 8;
+const WINDOW_CHARS = 6000;
+const SUMMARY_CHARS = 1500;
+
+export interface History {
+  messages: ChatMessage[];
+  summary: string | null;
+}
+
+const firstSentence = (text: string): string =>
+  (/^(.{1,200}?[.!?])(\s|$)/s.exec(text)?.[1] ?? text.slice(0, 200)).trim();
+
+/** Loads the window before `beforeSeq` and folds older turns into the summary when needed. */
+export async function loadHistory(sql: Sql, conversation: ConversationRow, beforeSeq: number): Promise<History> {
+  const recent = (await recentMessages(sql, conversation.id, WINDOW_MESSAGES + 1)).filter((m) => m.seq < beforeSeq);
+  const window: MessageRow[] = [];
+  let chars = 0;
+  for (const m of [...recent].reverse()) {
+    if (window.length >= WINDOW_MESSAGES || chars + m.content.length > WINDOW_CHARS) break;
+    window.unshift(m);
+    chars += m.content.length;
+  }
+  const oldestKept = window[0]?.seq ?? beforeSeq;
+  let summary = conversation.summary;
+  if (oldestKept - 1 > conversation.summarized_through) {
+    const folded = await sql<MessageRow[]>`
+      select role, content, seq from messages
+      where conversation_id = ${conversation.id} and seq > ${conversation.summarized_through} and seq < ${oldestKept}
+      order by seq`;
+    const lines = folded
+      .filter((m) => m.role === 'user' || m.role === 'assistant' || m.role === 'agent')
+      .map(
+        (m) =>
+          `${m.role === 'user' ? 'User asked' : m.role === 'agent' ? 'An agent said' : 'Assistant said'}: ${firstSentence(m.content)}`,
+      );
+    summary = [summary, ...lines].filter(Boolean).join('\n').slice(-SUMMARY_CHARS);
+    await sql`update conversations set summary = ${summary}, summarized_through = ${oldestKept - 1} where id = ${conversation.id}`;
+  }
+  return {
+    summary,
+    messages: window
+      .filter((m) => m.role === 'user' || m.role === 'assistant' || m.role === 'agent')
+      .map((m) => ({ role: m.role === 'user' ? 'user' : 'assistant', content: m.content })),
+  };
+}

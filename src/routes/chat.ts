@@ -1,0 +1,124 @@
+/**
+ * `POST /api/v1/chat`: one turn of a conversation, answered as JSON or as Server-Sent Events
+ * (`stream: true` or `Accept: text/event-stream`): `meta`, `delta`…, `citations`, `done`, or
+ * `error` if it fails mid-stream. A client that disconnects stops the upstream model call.
+ */
+import { Hono, type Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { access } from '../auth/access';
+import { callerEndUser } from '../chat/caller';
+import { chatDeps } from '../chat/deps';
+import { createSql } from '../db';
+import { ChatRequest, ChatResponse } from '../chat/schemas';
+import { completeTurn, startTurn, type TurnOutcome, type TurnSink } from '../chat/turn';
+import type { AppEnv } from '../env';
+import { AppError } from '../errors';
+import { describe } from '../http/openapi';
+import { log } from '../http/logger';
+import { validate } from '../http/validate';
+
+function wantsStream(c: Context<AppEnv>, stream: boolean | undefined): boolean {
+  return stream ?? (c.req.header('accept') ?? '').includes('text/event-stream');
+}
+
+export function outcomeJson(o: TurnOutcome) {
+  return {
+    conversation_id: o.conversationId,
+    message: {
+      id: o.messageId,
+      role: 'assistant' as const,
+      content: o.content,
+      citations: o.citations,
+      grounding: o.grounding,
+      degraded: o.degraded,
+    },
+    handoff: o.handoff,
+    ...(o.ticketId ? { ticket_id: o.ticketId } : {}),
+  };
+}
+
+export const chat = new Hono<AppEnv>().post(
+  '/chat',
+  describe({
+    summary: 'Send a message and get the answer (JSON, or Server-Sent Events with stream:true)',
+    description:
+      'SSE events: `meta` {conversation_id, message_id}, `delta` {text}, `citations` {citations}, `done` {grounding, handoff, ticket_id?, usage?, degraded, cached}, `error` {code, message}.',
+    tags: ['chat'],
+    responses: { 200: { description: 'The answer', schema: ChatResponse } },
+  }),
+  access({ principals: ['session', 'secret_key'] }),
+  validate('json', ChatRequest),
+  async (c) => {
+    const body = c.req.valid('json');
+    if (!body.message.trim()) {
+      throw new AppError('validation_failed', 'Invalid request body', {
+        details: [{ path: 'message', message: 'must not be empty' }],
+      });
+    }
+    const project = c.get('project');
+    if (!project) throw new AppError('forbidden', 'Chat needs a project credential');
+    const endUserId = await callerEndUser(c, body.user_id);
+    const controller = new AbortController();
+    // The turn's own connection: a streamed answer outlives the request handler (and with it the
+    // per-request client), so this one is closed when the turn ends.
+    const sql = createSql(c.env.HYPERDRIVE.connectionString);
+    const close = () => c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
+    const deps = chatDeps(c.get('config'), sql);
+    let turn;
+    try {
+      turn = await startTurn(deps, {
+        projectId: project.id,
+        settings: project.settings,
+        endUserId,
+        conversationId: body.conversation_id,
+        message: body.message,
+        signal: controller.signal,
+      });
+    } catch (err) {
+      close();
+      throw err;
+    }
+
+    if (!wantsStream(c, body.stream)) {
+      const ignore: TurnSink = { meta: () => {}, delta: () => {}, citations: () => {} };
+      try {
+        return c.json(outcomeJson(await completeTurn(turn, ignore)));
+      } finally {
+        close();
+      }
+    }
+    const started = turn;
+    return streamSSE(c, async (stream) => {
+      stream.onAbort(() => controller.abort());
+      const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
+      try {
+        const outcome = await completeTurn(started, {
+          meta: (e) => send('meta', e),
+          delta: (text) => send('delta', { text }),
+          citations: (citations) => send('citations', { citations }),
+        });
+        await send('done', {
+          grounding: outcome.grounding,
+          handoff: outcome.handoff,
+          ...(outcome.ticketId ? { ticket_id: outcome.ticketId } : {}),
+          ...(outcome.usage ? { usage: outcome.usage } : {}),
+          degraded: outcome.degraded,
+          cached: outcome.cached,
+        });
+      } catch (err) {
+        if (controller.signal.aborted) return;
+        log('error', 'chat stream failed', {
+          request_id: c.get('requestId'),
+          error: err instanceof Error ? err.message : String(err),
+        });
+        const code = err instanceof AppError ? err.code : 'internal';
+        await send('error', {
+          code,
+          message: err instanceof AppError ? err.message : 'The answer could not be completed',
+        });
+      } finally {
+        close();
+      }
+    });
+  },
+);
