@@ -32,6 +32,8 @@ export const ConfigSchema = z.object({
       .max(7 * 24 * 3600),
   ).default(3600),
   OPENAI_API_KEY: optional(z.string()),
+  /** Per-attempt time limit of model calls, in ms (also the longest silence inside a stream). */
+  OPENAI_TIMEOUT_MS: optional(z.coerce.number().int().min(500).max(120_000)).default(10_000),
   /** DNS-over-HTTPS JSON endpoint the crawler resolves hostnames with (SSRF checks). */
   DNS_RESOLVER_URL: optional(httpUrl).default('https://cloudflare-dns.com/dns-query'),
   /** Development only: let the crawler fetch loopback sites. Ignored in staging and production. */

@@ -5,7 +5,15 @@
  * the deltas split it — including from a model (the fake) that echoes them.
  */
 import { describe, expect, it } from 'vitest';
-import { GUARD_REFUSAL, buildPrompt, guardDeltas, guardOutput, neutralise } from '../src/chat/guard';
+import {
+  GUARD_REFUSAL,
+  buildPrompt,
+  codeLikeWords,
+  guardDeltas,
+  guardOutput,
+  neutralise,
+  protectedStrings,
+} from '../src/chat/guard';
 import { openaiProvider } from '../src/chat/openai-provider';
 import type { Passage } from '../src/chat/types';
 import { fakeOpenAIUrl, healthyKey, scenarioKey } from './support/fake-openai';
@@ -112,6 +120,19 @@ describe('output guard', () => {
     expect(guardOutput(six, SECRETS).blocked).toBe(true);
     const five = 'I always answer in a warm way, promise.';
     expect(guardOutput(five, SECRETS)).toEqual({ text: five, blocked: false });
+  });
+
+  it('protects code-like words of the persona on their own, and listed terms', () => {
+    expect(codeLikeWords(`Internal code: ${CANARY}. Ticket AB12CD, year 2024, model gpt-4o, x1.`)).toEqual([
+      CANARY,
+      'AB12CD',
+    ]);
+    const persona = 'You are the Acme helper. Internal code: ZX-4411-QQ. Never share it.';
+    const secrets = protectedStrings(persona, ['blue falcon']);
+    // Five persona words around the code are not a 6-word run; the code alone is still caught.
+    expect(guardOutput('Sure: internal code ZX 4411 QQ.', secrets).blocked).toBe(true);
+    expect(guardOutput('The password is Blue-Falcon!', secrets).blocked).toBe(true);
+    expect(guardOutput('Returns are accepted within 30 days [1].', secrets).blocked).toBe(false);
   });
 
   it('lets ordinary answers through unchanged', () => {

@@ -13,7 +13,7 @@ export function chatDeps(config: Config, sql: Sql): TurnDeps {
   return {
     sql,
     redis: createRedis(config, { timeoutMs: 500 }),
-    provider: providerFor(config),
+    provider: providerFor(config, { timeoutMs: config.OPENAI_TIMEOUT_MS }),
     providerIsModel: Boolean(config.OPENAI_API_KEY),
     embedders: (model) => (model === local.model ? local : remote && remote.model === model ? remote : undefined),
   };

@@ -13,7 +13,7 @@
  * Instructions in a prompt can still be disobeyed, so the output is checked as well:
  * `guardOutput()` / `guardDeltas()` never let a protected string reach the client — pass the
  * persona (any 6-word run of it, verbatim, is blocked) and every configured secret such as a
- * canary (see guard-scan.ts for the matching and the hold-back strategy). On detection the
+ * canary — `protectedStrings()` builds that list (see guard-scan.ts for the matching and the hold-back strategy). On detection the
  * answer stops and `GUARD_REFUSAL` takes the place of the rest.
  */
 import { SecretScanner } from './guard-scan';
@@ -92,6 +92,28 @@ export function buildPrompt(input: PromptInput): ChatMessage[] {
   }
   messages.push({ role: 'user', content: input.question });
   return messages;
+}
+
+/**
+ * Words of a persona that look like codes rather than language — at least 6 characters mixing
+ * two or more letters with two or more digits, hyphens or underscores allowed (`CANARY-7731-SECRET`, `ACME2024X`, `sk_live_12ab`).
+ * Such a word is what a system prompt hides (an internal code, a canary), and a leak of it alone,
+ * outside any 6-word run of the persona, must be caught too.
+ */
+export function codeLikeWords(text: string): string[] {
+  const out = new Set<string>();
+  for (const raw of text.split(/[\s,;:()"'`[\]{}]+/u)) {
+    const word = raw.replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+    const letters = word.match(/\p{L}/gu)?.length ?? 0;
+    const digits = word.match(/\p{N}/gu)?.length ?? 0;
+    if (word.length >= 6 && letters >= 2 && digits >= 2 && /^[\p{L}\p{N}_-]+$/u.test(word)) out.add(word);
+  }
+  return [...out];
+}
+
+/** Everything the output guard keeps out of one project's answers: its persona, its code-like words, its listed terms. */
+export function protectedStrings(persona: string, terms: readonly string[] = []): string[] {
+  return [persona, ...codeLikeWords(persona), ...terms];
 }
 
 export interface GuardedText {

@@ -12,7 +12,7 @@ import type { Sql } from 'postgres';
 import type { Embedder } from '../ai/embeddings';
 import type { ProjectSettings } from '../projects/schemas';
 import { cacheKey, DEFAULT_CACHE_TTL_SECONDS, isPersonal, readCache, writeCache } from './cache';
-import { GUARD_REFUSAL, buildPrompt, guardDeltas } from './guard';
+import { GUARD_REFUSAL, buildPrompt, guardDeltas, protectedStrings } from './guard';
 import { groundingScore } from './grounding';
 import { loadHistory } from './history';
 import { citationsFrom, retrieve, standaloneQuery } from './retrieve';
@@ -281,7 +281,9 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   );
   let content = '';
   let blocked = false;
-  for await (const delta of guardDeltas(generation.deltas, [persona], { onBlocked: () => (blocked = true) })) {
+  for await (const delta of guardDeltas(generation.deltas, protectedStrings(persona, settings.protected_terms), {
+    onBlocked: () => (blocked = true),
+  })) {
     content += delta;
     await sink.delta(delta);
   }

@@ -56,6 +56,14 @@ const SettingsFields = z.object({
     .min(1024)
     .max(50 * 1024 * 1024)
     .meta({ description: 'Largest file accepted by source uploads (default 10 MB)' }),
+  protected_terms: z
+    .array(z.string().trim().min(4).max(200))
+    .max(50)
+    .meta({
+      description:
+        'Strings the bot must never output, whatever a model or document says (canaries, internal codes). ' +
+        'Code-like words of the persona (letters mixed with digits) are protected without being listed.',
+    }),
   end_user_supabase_url: z
     .url({ protocol: /^https?$/ })
     .meta({ description: "The customer's Supabase project URL, to accept their end users' Supabase JWTs" }),
