@@ -17,6 +17,7 @@ import { chat } from './routes/chat';
 import { conversations } from './routes/conversations';
 import { openaiCompat } from './routes/openai-compat';
 import { tickets } from './routes/tickets';
+import { insights } from './routes/insights';
 
 const app = createBaseApp();
 app.route('/', health);
@@ -27,6 +28,7 @@ app.route('/api/v1', sources);
 app.route('/api/v1', chat);
 app.route('/api/v1', conversations);
 app.route('/api/v1', tickets);
+app.route('/api/v1', insights);
 app.route('/v1', openaiCompat);
 app.route('/api/v1', openapi(app));
 

@@ -12,6 +12,7 @@ import { signSession } from '../src/auth/jwt';
 import { createBaseApp } from '../src/http/platform';
 import { call, callApp, expectEnvelope } from './support/http';
 import { asymmetricToken, auth, createTenant, openSession, ownerToken, postJson, type Tenant } from './support/tenants';
+import { TEST_SUPABASE_JWT_SECRET } from './support/constants';
 
 const b64url = (text: string): string => btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
@@ -86,6 +87,17 @@ const CASES: FuzzCase[] = [
     authorization: async () => `Bearer ${await ownerToken({ audience: 'anon' })}`,
   },
   { name: 'HS256 expired', authorization: async () => `Bearer ${await ownerToken({ expiresIn: -60 })}` },
+  {
+    name: 'HS256 without an expiry',
+    authorization: async () =>
+      `Bearer ${await new SignJWT({ role: 'authenticated' })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(crypto.randomUUID())
+        .setIssuer(supabaseIssuer())
+        .setAudience('authenticated')
+        .setIssuedAt()
+        .sign(new TextEncoder().encode(TEST_SUPABASE_JWT_SECRET))}`,
+  },
   {
     name: 'HS256 whose subject is not a user id',
     authorization: async () => `Bearer ${await ownerToken({ userId: 'service_role' })}`,

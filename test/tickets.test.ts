@@ -340,4 +340,18 @@ describe('isolation', () => {
       expect((await get(tenant, '/conversations', member.token)).status).toBe(200);
     }
   });
+
+  it('lists the project for an agent without the identity secret that vouches for end users', async () => {
+    const tenant = await createTenant();
+    const agent = await addMember(tenant, 'agent');
+    const admin = await addMember(tenant, 'admin');
+    const listed = async (token: string) => {
+      const res = await call('/api/v1/projects', { headers: auth(token, from(tenant.userId)) });
+      const body = await res.json<{ data: { id: string; role: string; identity_secret: string | null }[] }>();
+      return body.data.find((p) => p.id === tenant.projectId);
+    };
+    expect(await listed(agent.token)).toMatchObject({ role: 'agent', identity_secret: null });
+    expect((await listed(admin.token))?.identity_secret).toMatch(/.{16,}/);
+    expect((await get(tenant, '', agent.token)).status).toBe(403);
+  });
 });

@@ -16,6 +16,9 @@ export interface RunningStack {
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
+/** Generous: the first start on a fresh machine installs redis-server with apt-get. */
+const START_TIMEOUT_MS = 300_000;
+
 export function spawnStack(opts: { nodePath?: string; timeoutMs?: number } = {}): Promise<RunningStack> {
   const child = spawn(opts.nodePath ?? process.execPath, [SERVE], { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
@@ -23,8 +26,10 @@ export function spawnStack(opts: { nodePath?: string; timeoutMs?: number } = {})
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`local stack did not start within ${opts.timeoutMs ?? 120_000} ms\n${stderr.join('')}`));
-    }, opts.timeoutMs ?? 120_000);
+      reject(
+        new Error(`local stack did not start within ${opts.timeoutMs ?? START_TIMEOUT_MS} ms\n${stderr.join('')}`),
+      );
+    }, opts.timeoutMs ?? START_TIMEOUT_MS);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`local stack exited with code ${code}\n${stderr.join('')}`));

@@ -30,14 +30,16 @@ export function ensureRedisBinary(log: Log): string {
   log('[redis] redis-server not found; installing Debian package redis-server (one time)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   try {
-    execFileSync('apt-get', ['update', '-qq'], { env, stdio: 'ignore' });
+    execFileSync('apt-get', ['update', '-qq'], { env, stdio: 'pipe' });
     execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'redis-server'], {
       env,
-      stdio: 'ignore',
+      stdio: 'pipe',
     });
-  } catch {
+  } catch (err) {
+    const output =
+      err instanceof Error && 'stderr' in err ? String(err.stderr).trim().split('\n').slice(-3).join(' | ') : '';
     throw new RedisUnavailableError(
-      'redis-server could not be installed with apt-get: install it by hand (`apt-get install redis-server`) and run again.',
+      `redis-server could not be installed with apt-get${output ? ` (${output})` : ''}: install it by hand (\`apt-get install redis-server\`) and run again.`,
     );
   }
   const installed = which('redis-server');

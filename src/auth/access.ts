@@ -28,6 +28,11 @@ export interface AccessRule {
   roles?: Role[];
   /** Name of the path parameter holding the project id this route is scoped to. */
   project?: string;
+  /**
+   * The JSON body field naming the end user a secret key acts for (`user_id`, or OpenAI's
+   * `user`): that end user's limits then apply to the request as they do to a session's.
+   */
+  actsFor?: string;
 }
 
 // Deliberate isolate-level state: when each key last had last_used_at written, so the write
@@ -101,7 +106,17 @@ function checkOrigin(c: Context<AppEnv>, principal: Principal, project: ProjectC
   }
 }
 
-function limitChecks(c: Context<AppEnv>, principal: Principal): LimitCheck[] {
+/** The end user a secret key says it acts for, read from the JSON body (undefined when absent or malformed). */
+async function actingFor(c: Context<AppEnv>, field: string | undefined): Promise<string | undefined> {
+  if (!field || !(c.req.header('content-type') ?? '').includes('json')) return undefined;
+  // Hono caches the parsed body, so the route's validator reads it again without cost; a
+  // malformed body is left for the validator to report.
+  const body: unknown = await c.req.json().catch(() => undefined);
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[field] : undefined;
+  return typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined;
+}
+
+function limitChecks(c: Context<AppEnv>, principal: Principal, endUser: string | undefined): LimitCheck[] {
   const ip = c.req.header('cf-connecting-ip') ?? 'local';
   switch (principal.kind) {
     case 'owner':
@@ -110,9 +125,11 @@ function limitChecks(c: Context<AppEnv>, principal: Principal): LimitCheck[] {
         { dimension: 'key', identifier: `owner:${principal.userId}` },
       ];
     case 'secret_key':
-      // Server-to-server: many end users behind one server IP, so no per-IP limit.
+      // Server-to-server: many end users behind one server IP, so no per-IP limit; the end user
+      // it acts for is limited under the customer's own user id.
       return [
         { dimension: 'key', identifier: principal.keyId },
+        ...(endUser ? [{ dimension: 'end_user' as const, identifier: `${principal.projectId}:user:${endUser}` }] : []),
         { dimension: 'project', identifier: principal.projectId },
       ];
     case 'publishable_key':
@@ -130,8 +147,14 @@ function limitChecks(c: Context<AppEnv>, principal: Principal): LimitCheck[] {
   }
 }
 
-async function rateLimit(c: Context<AppEnv>, principal: Principal, project: ProjectContext | undefined): Promise<void> {
-  const decision = await checkLimits(rateLimitRedis(c.get('config')), limitChecks(c, principal), project?.settings);
+async function rateLimit(
+  c: Context<AppEnv>,
+  principal: Principal,
+  project: ProjectContext | undefined,
+  endUser: string | undefined,
+): Promise<void> {
+  const checks = limitChecks(c, principal, endUser);
+  const decision = await checkLimits(rateLimitRedis(c.get('config')), checks, project?.settings);
   if (decision.status === 'unavailable') return;
   const resetSeconds = Math.ceil(decision.reset / 1000);
   c.header('X-RateLimit-Limit', String(decision.limit));
@@ -172,7 +195,8 @@ export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
     }
     c.set('principal', principal);
     c.set('project', project);
-    await rateLimit(c, principal, project);
+    const endUser = principal.kind === 'secret_key' ? await actingFor(c, rule.actsFor) : undefined;
+    await rateLimit(c, principal, project, endUser);
     await next();
   };
   return annotate(middleware, { kind: 'access', principals: rule.principals });

@@ -58,9 +58,15 @@ export async function verifySupabaseToken(token: string, opts: SupabaseAuthOptio
               algorithms: ['HS256'],
               issuer,
               audience,
+              requiredClaims: ['exp'],
             })
           : failHs256()
-        : await jwtVerify(token, jwks(opts.supabaseUrl), { algorithms: ASYMMETRIC, issuer, audience });
+        : await jwtVerify(token, jwks(opts.supabaseUrl), {
+            algorithms: ASYMMETRIC,
+            issuer,
+            audience,
+            requiredClaims: ['exp'],
+          });
     if (typeof payload.sub !== 'string' || payload.sub.length === 0)
       throw new InvalidTokenError('token has no subject');
     return payload as SupabaseClaims;

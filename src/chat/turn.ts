@@ -13,6 +13,7 @@ import type { Embedder } from '../ai/embeddings';
 import type { ProjectSettings } from '../projects/schemas';
 import { cacheKey, DEFAULT_CACHE_TTL_SECONDS, isPersonal, readCache, writeCache } from './cache';
 import { GUARD_REFUSAL, buildPrompt, guardDeltas, protectedStrings } from './guard';
+import { EXTRACTIVE_MODEL, extractiveAnswer } from './extractive';
 import { groundingScore } from './grounding';
 import { loadHistory } from './history';
 import { citationsFrom, retrieve, standaloneQuery } from './retrieve';
@@ -25,7 +26,10 @@ import { assertWithinBudget, recordUsage } from './usage';
 import { AppError } from '../errors';
 
 export const DEFAULT_PERSONA = 'You are a helpful, concise support assistant for this business.';
-const DEFAULT_GROUNDING_THRESHOLD = 0.25;
+/** Answers grounded below this offer a human, unless the project sets `grounding_threshold`. */
+export const DEFAULT_GROUNDING_THRESHOLD = 0.25;
+/** Largest answer in tokens when the project sets no `max_tokens`. */
+export const DEFAULT_MAX_TOKENS = 600;
 const UNGROUNDED_STREAK_FOR_OFFER = 2;
 const HUMAN_OFFER = 'If you like, I can connect you with a person from our team — just say "talk to a human".';
 
@@ -50,6 +54,11 @@ export interface TurnInput {
 }
 
 export interface TurnSink {
+  /**
+   * Deltas reach the client as they are sent (SSE): text already sent cannot be taken back.
+   * A collecting sink (JSON responses) leaves it unset.
+   */
+  live?: boolean;
   meta(e: { conversation_id: string; message_id: string }): void | Promise<void>;
   delta(text: string): void | Promise<void>;
   citations(citations: Citation[]): void | Promise<void>;
@@ -223,9 +232,10 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  // The answer cache: first turn, nothing personal.
+  // The answer cache: first turn (no history from the client either), nothing personal.
   const cacheable =
     userMessage.seq === 1 &&
+    !input.history?.length &&
     !isPersonal(input.message) &&
     (settings.cache_ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS) > 0;
   const [{ knowledge_version } = { knowledge_version: '0' }] = await sql<{ knowledge_version: string }[]>`
@@ -275,19 +285,33 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     {
       model: settings.model,
       temperature: settings.temperature,
-      maxTokens: settings.max_tokens ?? 600,
+      maxTokens: settings.max_tokens ?? DEFAULT_MAX_TOKENS,
       signal: input.signal,
     },
   );
+  const secrets = protectedStrings(persona, settings.protected_terms);
   let content = '';
   let blocked = false;
-  for await (const delta of guardDeltas(generation.deltas, protectedStrings(persona, settings.protected_terms), {
-    onBlocked: () => (blocked = true),
-  })) {
-    content += delta;
-    await sink.delta(delta);
+  let interrupted = false;
+  try {
+    for await (const delta of guardDeltas(generation.deltas, secrets, { onBlocked: () => (blocked = true) })) {
+      content += delta;
+      await sink.delta(delta);
+    }
+  } catch (err) {
+    // The model failed mid-answer (after its first token, so past the resilient provider's
+    // fallback). A client that left is not a failure; otherwise the turn still ends with an
+    // answer: the extractive one, after what was already streamed or instead of it.
+    if (input.signal?.aborted) throw err;
+    interrupted = true;
+    const rescue = extractiveAnswer(query, passages).text;
+    const text = sink.live && content ? `\n\n${rescue}` : rescue;
+    content = sink.live ? content + text : text;
+    if (sink.live) await sink.delta(text);
   }
-  const result = await generation.result.catch(() => ({ model: 'unknown', usage: undefined, degraded: false }));
+  const result = interrupted
+    ? { model: EXTRACTIVE_MODEL, usage: undefined, degraded: true }
+    : await generation.result.catch(() => ({ model: 'unknown', usage: undefined, degraded: false }));
   const citations = blocked || content === GUARD_REFUSAL ? [] : citationsFrom(cited(content, passages), 240, query);
   const grounding = blocked ? 0 : groundingScore(content, passages);
 

@@ -130,9 +130,9 @@ export const Project = z
     name: z.string(),
     allowed_origins: z.array(z.string()),
     settings: ProjectSettings,
-    identity_secret: z
-      .string()
-      .meta({ description: 'Signs end-user ids: user_hash = HMAC-SHA256(identity_secret, user_id)' }),
+    identity_secret: z.string().nullable().meta({
+      description: 'Signs end-user ids: user_hash = HMAC-SHA256(identity_secret, user_id). Null for agents.',
+    }),
     role: Role,
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),

@@ -12,7 +12,8 @@ export interface ProjectRow {
   name: string;
   allowed_origins: string[];
   settings: ProjectSettings;
-  identity_secret: string;
+  /** Null for agents: only owners and admins may sign end-user ids. */
+  identity_secret: string | null;
   role: Role;
   created_at: Date;
   updated_at: Date;
@@ -53,8 +54,10 @@ export async function createProject(
 
 export async function listProjects(sql: Sql, userId: string, query: { limit: number; cursor?: string }) {
   const cursor = decodeCursor(query.cursor);
+  // Agents see the projects they work in, not the secret that vouches for end users.
   const rows = await sql<ProjectRow[]>`
-    select p.id, p.name, p.allowed_origins, p.settings, p.identity_secret, m.role, p.created_at, p.updated_at
+    select p.id, p.name, p.allowed_origins, p.settings, m.role, p.created_at, p.updated_at,
+      case when m.role in ('owner', 'admin') then p.identity_secret end as identity_secret
     from project_members m join projects p on p.id = m.project_id
     where m.user_id = ${userId}
       ${cursor ? sql`and (p.created_at, p.id) < (${cursor.createdAt}, ${cursor.id})` : sql``}

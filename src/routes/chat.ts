@@ -46,7 +46,7 @@ export const chat = new Hono<AppEnv>().post(
     tags: ['chat'],
     responses: { 200: { description: 'The answer', schema: ChatResponse } },
   }),
-  access({ principals: ['session', 'secret_key'] }),
+  access({ principals: ['session', 'secret_key'], actsFor: 'user_id' }),
   validate('json', ChatRequest),
   async (c) => {
     const body = c.req.valid('json');
@@ -93,6 +93,7 @@ export const chat = new Hono<AppEnv>().post(
       const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
       try {
         const outcome = await completeTurn(started, {
+          live: true,
           meta: (e) => send('meta', e),
           delta: (text) => send('delta', { text }),
           citations: (citations) => send('citations', { citations }),

@@ -13,7 +13,7 @@ import { access } from '../auth/access';
 import { callerEndUser } from '../chat/caller';
 import { chatDeps } from '../chat/deps';
 import { MAX_MESSAGE_CHARS } from '../chat/schemas';
-import { completeTurn, startTurn, type TurnOutcome } from '../chat/turn';
+import { completeTurn, DEFAULT_MAX_TOKENS, startTurn, type TurnOutcome } from '../chat/turn';
 import type { ChatMessage } from '../chat/types';
 import { createSql } from '../db';
 import type { AppEnv } from '../env';
@@ -51,6 +51,14 @@ const CompletionRequest = z
     temperature: z.number().min(0).max(2).optional(),
     max_tokens: z.number().int().min(1).max(4096).optional(),
     max_completion_tokens: z.number().int().min(1).max(4096).optional(),
+    conversation_id: z
+      .uuid()
+      .optional()
+      .meta({
+        description:
+          'Parley extension: continue this conversation (its stored history, summary and handoff apply; ' +
+          'earlier messages in `messages` are then ignored). Returned as `parley.conversation_id`.',
+      }),
   })
   .loose();
 
@@ -108,7 +116,7 @@ export const openaiCompat = new Hono<AppEnv>()
       tags: ['openai-compatible'],
       responses: { 200: { description: 'chat.completion or a stream of chat.completion.chunk' } },
     }),
-    access({ principals: ['session', 'secret_key'] }),
+    access({ principals: ['session', 'secret_key'], actsFor: 'user' }),
     validate('json', CompletionRequest),
     async (c) => {
       const body = c.req.valid('json');
@@ -134,12 +142,16 @@ export const openaiCompat = new Hono<AppEnv>()
       const controller = new AbortController();
       const sql = createSql(c.env.HYPERDRIVE.connectionString);
       const close = () => c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
+      // A caller may ask for shorter answers, never longer than the project allows; only the
+      // project's own server (secret key) may change the temperature.
+      const requested = body.max_completion_tokens ?? body.max_tokens;
+      const cap = project.settings.max_tokens ?? DEFAULT_MAX_TOKENS;
       const settings = {
         ...project.settings,
-        ...(body.temperature !== undefined ? { temperature: body.temperature } : {}),
-        ...((body.max_completion_tokens ?? body.max_tokens)
-          ? { max_tokens: body.max_completion_tokens ?? body.max_tokens }
+        ...(body.temperature !== undefined && c.get('principal')?.kind === 'secret_key'
+          ? { temperature: body.temperature }
           : {}),
+        max_tokens: Math.min(requested ?? cap, cap),
       };
       let turn;
       try {
@@ -147,8 +159,9 @@ export const openaiCompat = new Hono<AppEnv>()
           projectId: project.id,
           settings,
           endUserId,
+          conversationId: body.conversation_id,
           message: question,
-          history,
+          history: body.conversation_id ? undefined : history,
           signal: controller.signal,
         });
       } catch (err) {
@@ -182,6 +195,7 @@ export const openaiCompat = new Hono<AppEnv>()
           });
         try {
           const outcome = await completeTurn(started, {
+            live: true,
             meta: async (e) => {
               id = `chatcmpl-${e.message_id}`;
               await chunk({ role: 'assistant', content: '' }, null);
