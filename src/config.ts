@@ -41,6 +41,8 @@ export const ConfigSchema = z.object({
   /** Requests per second per crawled host (at most 1; robots.txt crawl-delay can only slow it). */
   CRAWL_HOST_RPS: optional(z.coerce.number().gt(0).max(1)).default(1),
   OPENAI_BASE_URL: optional(httpUrl),
+  /** Embedding model of the OpenAI-compatible provider (default text-embedding-3-small). */
+  OPENAI_EMBEDDING_MODEL: optional(z.string().max(100)),
   /** Largest request body accepted by JSON endpoints, in bytes. */
   MAX_BODY_BYTES: optional(
     z.coerce

@@ -18,6 +18,7 @@ import { conversations } from './routes/conversations';
 import { openaiCompat } from './routes/openai-compat';
 import { tickets } from './routes/tickets';
 import { insights } from './routes/insights';
+import { endUsers } from './routes/end-users';
 
 const app = createBaseApp();
 app.route('/', health);
@@ -29,6 +30,7 @@ app.route('/api/v1', chat);
 app.route('/api/v1', conversations);
 app.route('/api/v1', tickets);
 app.route('/api/v1', insights);
+app.route('/api/v1', endUsers);
 app.route('/v1', openaiCompat);
 app.route('/api/v1', openapi(app));
 

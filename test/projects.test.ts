@@ -1,6 +1,8 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { call, expectEnvelope } from './support/http';
+import { call, expectEnvelope, testSql } from './support/http';
 import { auth, createTenant, ownerToken, postJson } from './support/tenants';
+import { addSource, settled } from './support/sources';
 
 const patch = (token: string, body: unknown): RequestInit => ({ ...postJson(token, body), method: 'PATCH' });
 
@@ -37,6 +39,43 @@ describe('projects', () => {
 
     expect((await call(`/api/v1/projects/${project.id}`, { method: 'DELETE', headers: auth(owner) })).status).toBe(204);
     await expectEnvelope(await call(`/api/v1/projects/${project.id}`, { headers: auth(owner) }), 404, 'not_found');
+  });
+
+  it("deleting a project removes its uploaded files too, and nobody else's", async () => {
+    const tenant = await createTenant();
+    const other = await createTenant();
+    for (const t of [tenant, other])
+      await settled(t, await addSource(t, { type: 'text', title: 'T', content: 'Hello there.' }));
+    const files = async (projectId: string) =>
+      (await env.UPLOADS.list({ prefix: `projects/${projectId}/` })).objects.length;
+    expect(await files(tenant.projectId)).toBeGreaterThan(0);
+    const res = await call(`/api/v1/projects/${tenant.projectId}`, { method: 'DELETE', headers: auth(tenant.owner) });
+    expect(res.status).toBe(204);
+    // The files go after the response (waitUntil).
+    await expect.poll(() => files(tenant.projectId), { timeout: 5000 }).toBe(0);
+    expect(await files(other.projectId)).toBeGreaterThan(0);
+  });
+
+  it('pages never skip rows created in the same transaction (one now())', async () => {
+    const tenant = await createTenant();
+    const sql = testSql();
+    await sql.begin(async (tx) => {
+      for (let i = 0; i < 7; i++) {
+        await tx`insert into end_users (project_id, kind, external_id) values (${tenant.projectId}, 'verified', ${`u${i}`})`;
+      }
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await call(
+        `/api/v1/projects/${tenant.projectId}/end-users?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+        { headers: auth(tenant.owner) },
+      );
+      const body = await res.json<{ data: { external_id: string }[]; next_cursor: string | null }>();
+      seen.push(...body.data.map((u) => u.external_id));
+      cursor = body.next_cursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6']);
   });
 
   it('lists page by page with next_cursor', async () => {

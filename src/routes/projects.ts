@@ -7,6 +7,8 @@ import { describe } from '../http/openapi';
 import { validate } from '../http/validate';
 import { decodeCursor, page, PageQuery, pageSchema } from '../pagination';
 import { CreateProject, Project, ProjectParams, UpdateProject } from '../projects/schemas';
+import { deletePrefix } from '../sources/store';
+import { log } from '../http/logger';
 import { createProject, deleteProject, getProject, listProjects, updateProject } from '../projects/service';
 
 const tags = ['projects'];
@@ -83,7 +85,17 @@ export const projects = new Hono<AppEnv>()
     access({ principals: ['owner'], roles: ['owner'], project: 'id' }),
     validate('param', ProjectParams),
     async (c) => {
-      await deleteProject(c.get('sql')(), ownerActor(c), c.get('projectId') ?? '');
+      const projectId = c.get('projectId') ?? '';
+      await deleteProject(c.get('sql')(), ownerActor(c), projectId);
+      // Postgres rows went by cascade; the uploaded files go after the response.
+      c.executionCtx.waitUntil(
+        deletePrefix(c.env.UPLOADS, `projects/${projectId}/`).catch((err: unknown) =>
+          log('error', 'uploads of a deleted project were not removed', {
+            project_id: projectId,
+            error: err instanceof Error ? err.message : String(err),
+          }),
+        ),
+      );
       return c.body(null, 204);
     },
   )

@@ -13,3 +13,4 @@ alter table public.documents alter column created_at type timestamptz(3);
 alter table public.conversations alter column created_at type timestamptz(3);
 alter table public.tickets alter column created_at type timestamptz(3);
 alter table public.messages alter column created_at type timestamptz(3);
+alter table public.end_users alter column created_at type timestamptz(3);
