@@ -11,8 +11,12 @@ export interface RunningStack {
   /** The REST endpoint's request counter (`GET`, same Bearer token); see upstash-rest.ts. */
   upstashStatsUrl: string;
   ports: { postgres: number; redis: number; upstash: number };
+  /** Stops or restarts one server of the stack (outage drills; see serve.ts). */
+  control(command: StackCommand): Promise<void>;
   stop(): Promise<void>;
 }
+
+export type StackCommand = `${'stop' | 'start'} ${'postgres' | 'redis'}`;
 
 const SERVE = fileURLToPath(new URL('./serve.ts', import.meta.url));
 
@@ -34,11 +38,25 @@ export function spawnStack(opts: { nodePath?: string; timeoutMs?: number } = {})
       clearTimeout(timer);
       reject(new Error(`local stack exited with code ${code}\n${stderr.join('')}`));
     });
-    createInterface({ input: child.stdout }).once('line', (line) => {
+    // The first line says whether the stack is ready; each later line answers one control command.
+    const answers: ((line: string) => void)[] = [];
+    let first = true;
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!first) return answers.shift()?.(line);
+      first = false;
       clearTimeout(timer);
-      const info = JSON.parse(line) as { ready: boolean; error?: string } & Omit<RunningStack, 'stop'>;
+      const info = JSON.parse(line) as { ready: boolean; error?: string } & Omit<RunningStack, 'stop' | 'control'>;
       if (!info.ready) return reject(new Error(`local stack failed: ${info.error}`));
-      resolve({ ...info, stop: () => stopChild(child, 10_000) });
+      const control = (command: StackCommand): Promise<void> =>
+        new Promise((done, fail) => {
+          answers.push((answer) => {
+            const result = JSON.parse(answer) as { ok: boolean; error?: string };
+            if (result.ok) done();
+            else fail(new Error(`stack command "${command}" failed: ${result.error}`));
+          });
+          child.stdin.write(`${command}\n`);
+        });
+      resolve({ ...info, control, stop: () => stopChild(child, 10_000) });
     });
   });
 }

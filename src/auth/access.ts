@@ -177,7 +177,11 @@ export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     const { principal, project: credentialProject } = await authenticate(c);
     if (!rule.principals.includes(principal.kind)) {
-      throw new AppError('forbidden', `This route does not accept a ${principal.kind.replace('_', ' ')} credential`);
+      const kind = principal.kind.replace('_', ' ');
+      throw new AppError(
+        'forbidden',
+        `This route does not accept ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} credential`,
+      );
     }
     let project = credentialProject;
     if (rule.project) {
