@@ -7,6 +7,7 @@ import { createSql } from './db';
 import { createBaseApp } from './http/platform';
 import { runScheduledIngestion } from './sources/schedule';
 import { log } from './http/logger';
+import { reportingFailures } from './http/sentry';
 import { health } from './routes/health';
 import { keys } from './routes/keys';
 import { openapi } from './routes/openapi';
@@ -38,15 +39,17 @@ export { CrawlRun } from '../durable-objects/crawl-run';
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleQueue(batch, env),
-  scheduled: async (controller, env) => {
-    const sql = createSql(env.HYPERDRIVE.connectionString);
-    const ingestion = await runScheduledIngestion({
-      sql,
-      bucket: env.UPLOADS,
-      ingest: env.INGEST_QUEUE,
-      crawl: env.CRAWL_QUEUE,
-    });
-    log('info', 'scheduled run', { cron: controller.cron, scheduled_time: controller.scheduledTime, ...ingestion });
-  },
+  queue: (batch, env, ctx?: ExecutionContext) =>
+    reportingFailures(env, ctx, `queue:${batch.queue}`, () => handleQueue(batch, env)),
+  scheduled: (controller, env, ctx?: ExecutionContext) =>
+    reportingFailures(env, ctx, 'scheduled', async () => {
+      const sql = createSql(env.HYPERDRIVE.connectionString);
+      const ingestion = await runScheduledIngestion({
+        sql,
+        bucket: env.UPLOADS,
+        ingest: env.INGEST_QUEUE,
+        crawl: env.CRAWL_QUEUE,
+      });
+      log('info', 'scheduled run', { cron: controller.cron, scheduled_time: controller.scheduledTime, ...ingestion });
+    }),
 } satisfies ExportedHandler<Env, unknown>;

@@ -1,6 +1,8 @@
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { inject, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createBaseApp } from '../src/http/platform';
+import { reportingFailures } from '../src/http/sentry';
 import { validate } from '../src/http/validate';
 import { call, callApp, expectEnvelope } from './support/http';
 
@@ -110,6 +112,18 @@ describe('sentry', () => {
     expect(raw).not.toContain('sk_live_secret');
     expect(raw).not.toContain('topsecret');
     expect(raw).not.toContain('token=abc');
+  });
+
+  it('captures failures of background handlers (queue, scheduled) tagged with the handler, and rethrows', async () => {
+    const marker = `boom-${crypto.randomUUID()}`;
+    const ctx = createExecutionContext();
+    const failing = reportingFailures({ ...env, SENTRY_DSN: inject('sentryDsn') }, ctx, 'queue:parley-ingest', () =>
+      Promise.reject(new Error(marker)),
+    );
+    await expect(failing).rejects.toThrow(marker);
+    await waitOnExecutionContext(ctx);
+    const [event] = await waitForEvents(marker);
+    expect((event?.items[0] as { tags: Record<string, string> }).tags.handler).toBe('queue:parley-ingest');
   });
 
   it('sends nothing for handled 4xx errors', async () => {

@@ -4,7 +4,7 @@
  * only an allowlist of harmless headers travels.
  */
 import { Toucan } from 'toucan-js';
-import type { Config } from '../config';
+import { loadConfig, type Config } from '../config';
 
 const SAFE_HEADERS = ['user-agent', 'content-type', 'content-length', 'accept', 'x-request-id', 'cf-ray', 'origin'];
 
@@ -42,4 +42,34 @@ export function createSentry(
   });
   sentry.setTag('request_id', ctx.requestId);
   return sentry;
+}
+
+/**
+ * Runs a background handler (`queue`, `scheduled`) with its unexpected failures reported to
+ * Sentry, tagged with the handler's name, then rethrown so the runtime retries as usual.
+ * Expected per-item failures never get here: consumers record them and go on.
+ */
+export async function reportingFailures<T>(
+  env: object,
+  ctx: { waitUntil(promise: Promise<unknown>): void } | undefined,
+  handler: string,
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    const config = loadConfig(env);
+    if (config.ok && config.config.SENTRY_DSN) {
+      const sentry = new Toucan({
+        dsn: config.config.SENTRY_DSN,
+        environment: config.config.ENVIRONMENT,
+        release: config.config.RELEASE,
+        // Without an execution context (a direct call), the report is sent without waiting for it.
+        context: { waitUntil: (p: Promise<unknown>) => (ctx ? ctx.waitUntil(p) : void p.catch(() => {})) },
+      });
+      sentry.setTag('handler', handler);
+      sentry.captureException(err);
+    }
+    throw err;
+  }
 }
