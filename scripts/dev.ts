@@ -8,7 +8,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { devVars } from './lib/dev-env.ts';
 import { seed } from './lib/seed.ts';
@@ -31,18 +30,27 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Takes .parley/dev.lock atomically (O_EXCL); a lock left by a process that is gone is taken over. */
 async function acquireLock(): Promise<void> {
   await mkdir(STATE, { recursive: true });
-  if (existsSync(LOCK)) {
-    const pid = Number((await readFile(LOCK, 'utf8')).trim());
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(LOCK, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const pid = Number((await readFile(LOCK, 'utf8').catch(() => '')).trim());
     if (pid && alive(pid)) {
       console.error(
         `Parley's dev stack is already running (pid ${pid}). Stop it (Ctrl-C there) before starting another.`,
       );
       process.exit(1);
     }
+    await rm(LOCK, { force: true });
   }
-  await writeFile(LOCK, String(process.pid));
+  console.error(`Could not take ${LOCK}; is another \`npm run dev\` starting right now?`);
+  process.exit(1);
 }
 
 async function main(): Promise<void> {
@@ -124,7 +132,13 @@ async function main(): Promise<void> {
     }
   });
   const baseUrl = `http://127.0.0.1:${PORT}`;
-  await waitForHealth(baseUrl);
+  try {
+    await waitForHealth(baseUrl);
+  } catch (err) {
+    console.error(`[dev] ${err instanceof Error ? err.message : String(err)}; stopping the stack`);
+    await shutdown(1);
+    return;
+  }
   try {
     const { info, created } = await seed(baseUrl);
     log(`[dev] ${created ? 'created' : 'reusing'} the demo project (written to .parley/dev.json):`);

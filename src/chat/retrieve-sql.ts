@@ -10,7 +10,7 @@ import type { Sql } from 'postgres';
 export const RRF_K = 60;
 
 /**
- * A chunk found only by text qualifies when it contains more than this share of the question's
+ * A chunk found only by text qualifies when it contains at least this share of the question's
  * distinct search terms (stemmed, stopwords removed, title included).
  */
 export const MIN_TEXT_COVERAGE = 0.5;
@@ -134,7 +134,7 @@ export async function hybridSearch(sql: Sql, search: HybridSearch): Promise<Sear
           coalesce(similarity, 0) as similarity
         from scored
         where (similarity >= min_similarity and (not needs_term or coverage > 0))
-          or coverage > ${MIN_TEXT_COVERAGE}
+          or coverage >= ${MIN_TEXT_COVERAGE}
         order by score desc, similarity desc, id
         limit ${candidates}`,
       // An aborted transaction ends here too: COMMIT then rolls back.
