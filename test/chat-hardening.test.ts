@@ -71,6 +71,20 @@ describe('a model that fails mid-answer', () => {
   });
 });
 
+describe('the SSE event sequence', () => {
+  it('is the same for replies that cite nothing: meta, delta…, citations (empty), done', async () => {
+    const { token } = await chatter();
+    for (const message of ['Hello', 'I want to talk to a human']) {
+      const events = await readEvents(await call('/api/v1/chat', postJson(token, { message, stream: true })));
+      const names = events.map((e) => e.event);
+      expect(names[0]).toBe('meta');
+      expect(names.slice(-2)).toEqual(['citations', 'done']);
+      expect(names.slice(1, -2).every((n) => n === 'delta')).toBe(true);
+      expect(events.at(-2)?.data).toEqual({ citations: [] });
+    }
+  });
+});
+
 /** The official openai client pointed at Parley. */
 function openai(apiKey: string): OpenAI {
   return new OpenAI({

@@ -79,13 +79,13 @@ export interface TurnOutcome {
 }
 
 /** A short non-streaming completion through the provider, for routing and query rewriting. */
-function completer(deps: TurnDeps, signal?: AbortSignal): Complete | undefined {
+function completer(deps: TurnDeps, model: string | undefined, signal?: AbortSignal): Complete | undefined {
   if (!deps.providerIsModel) return undefined;
   return async (prompt) => {
     const generation = await deps.provider.generate(
       [{ role: 'user', content: prompt }],
       { question: prompt, passages: [] },
-      { maxTokens: 60, temperature: 0, signal },
+      { model, maxTokens: 60, temperature: 0, signal },
     );
     let text = '';
     for await (const delta of generation.deltas) text += delta;
@@ -142,10 +142,18 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
 
   // The answer's id is chosen now, so a streaming client learns it before the row exists.
   const answerId = crypto.randomUUID();
+  // Every turn's event sequence is the same (meta, delta…, citations, done): replies that cite
+  // nothing still send their (empty) citations.
+  let citationsSent = false;
+  const sendCitations = async (citations: Citation[]): Promise<void> => {
+    citationsSent = true;
+    await sink.citations(citations);
+  };
   const finish = async (
     o: Omit<TurnOutcome, 'conversationId' | 'messageId'>,
     model: string | null,
   ): Promise<TurnOutcome> => {
+    if (!citationsSent) await sendCitations(o.citations);
     const stored = await appendMessage(sql, input.projectId, conversation.id, {
       id: answerId,
       role: 'assistant',
@@ -187,7 +195,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   }
 
   const decision = await decideRoute(input.message, {
-    complete: settings.classify_with_model ? completer(deps, input.signal) : undefined,
+    complete: settings.classify_with_model ? completer(deps, settings.model, input.signal) : undefined,
   });
   const canned = cannedReply(decision);
   if (decision.route === 'escalation' || decision.route === 'complaint') {
@@ -244,7 +252,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   const hit = key ? await readCache(deps.redis, key) : undefined;
   if (hit) {
     await emitText(sink, hit.content);
-    await sink.citations(hit.citations);
+    await sendCitations(hit.citations);
     return await finish(
       {
         content: hit.content,
@@ -262,7 +270,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   const history = input.history
     ? { messages: input.history.slice(-8), summary: null }
     : await loadHistory(sql, conversation, userMessage.seq);
-  const query = await standalone(deps, history.messages, input.message, input.signal);
+  const query = await standalone(deps, history.messages, input.message, settings.model, input.signal);
   const { passages } = await retrieve(sql, {
     projectId: input.projectId,
     query,
@@ -324,7 +332,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     content += offer;
     await sink.delta(offer);
   }
-  await sink.citations(citations);
+  await sendCitations(citations);
 
   const outcome = await finish(
     {
@@ -377,13 +385,14 @@ async function standalone(
   deps: TurnDeps,
   history: { role: string; content: string }[],
   message: string,
+  model: string | undefined,
   signal?: AbortSignal,
 ): Promise<string> {
   const fallback = standaloneQuery(
     history.map((h) => ({ role: h.role === 'user' ? 'user' : 'assistant', content: h.content })),
     message,
   );
-  const complete = completer(deps, signal);
+  const complete = completer(deps, model, signal);
   if (!complete || history.length === 0 || !isFollowUp(message)) return fallback;
   try {
     const transcript = history
