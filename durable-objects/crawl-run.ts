@@ -2,7 +2,8 @@
  * CrawlRun: one Durable Object per crawl run (source × sync generation). It owns the frontier —
  * URL dedupe (callers pass normalised URLs), depth and page budget, per-host politeness slots —
  * and the run's progress counters. Queue consumers do the fetching and ask it what to do next;
- * a Durable Object handles one call at a time, so its decisions never race.
+ * a Durable Object handles one call at a time, so its decisions never race. It also remembers
+ * when the run last moved, so a run whose queue messages were lost can be recovered (`recover`).
  */
 import { DurableObject } from 'cloudflare:workers';
 
@@ -32,6 +33,34 @@ export interface Admitted extends Candidate {
 
 export type UrlOutcome = 'fetched' | 'failed' | 'skipped';
 
+export interface RunStatus {
+  progress: CrawlProgress;
+  done: boolean;
+  budgetReached: boolean;
+}
+
+/** What `recover` found and did. */
+export type Recovery =
+  /** `start` never ran for this run: the caller starts it from scratch. */
+  | { state: 'not_started' }
+  /** Still moving, or waiting for a host's slot: nothing to do. */
+  | { state: 'busy' }
+  /** Nothing is open: the run is over (its finish may not have landed). */
+  | { state: 'idle'; status: RunStatus }
+  /** Stalled: its open URLs were re-queued with fresh slots; the caller sends them again. */
+  | { state: 'redispatched'; admitted: Admitted[] }
+  /** Stalled too often: its open URLs were marked failed; the caller finishes the run. */
+  | { state: 'abandoned'; abandoned: Candidate[]; status: RunStatus };
+
+export interface RecoverOptions {
+  /** A run that has not moved (and has no host slot ahead) for this long is stalled. */
+  stallMs: number;
+  /** Re-dispatches without progress in between before the open URLs are given up. */
+  maxRecoveries: number;
+  /** Reason recorded on URLs given up. */
+  reason: string;
+}
+
 export class CrawlRun extends DurableObject<Env> {
   private ensureSchema(): void {
     this.ctx.storage.sql.exec(`
@@ -40,7 +69,22 @@ export class CrawlRun extends DurableObject<Env> {
         state text not null default 'queued', reason text
       );
       create table if not exists hosts (host text primary key, next_slot integer not null, delay_ms integer not null);
-      create table if not exists meta (key text primary key, value text not null);`);
+      create table if not exists meta (key text primary key, value text not null);
+      create table if not exists rate_limited (url text primary key, times integer not null);`);
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.ctx.storage.sql.exec(`insert or replace into meta (key, value) values (?, ?)`, key, value);
+  }
+
+  private meta(key: string): string | undefined {
+    return this.ctx.storage.sql.exec<{ value: string }>(`select value from meta where key = ?`, key).toArray()[0]
+      ?.value;
+  }
+
+  /** The run moved (a URL admitted, claimed or settled): recovery leaves it alone. */
+  private touch(): void {
+    this.setMeta('activity', String(Date.now()));
   }
 
   private setting(): RunSettings | undefined {
@@ -58,6 +102,7 @@ export class CrawlRun extends DurableObject<Env> {
       `insert or ignore into meta (key, value) values ('settings', ?)`,
       JSON.stringify(settings),
     );
+    this.touch();
   }
 
   /** Admits new URLs within budget and depth that were never seen; returns them with their delays. */
@@ -82,6 +127,7 @@ export class CrawlRun extends DurableObject<Env> {
         delaySeconds: this.reserveSlot(new URL(candidate.url).host, settings.hostDelayMs),
       });
     }
+    if (admitted.length > 0) this.touch();
     return admitted;
   }
 
@@ -114,14 +160,31 @@ export class CrawlRun extends DurableObject<Env> {
     if (!row || (row.state !== 'queued' && row.state !== 'fetching')) return { waitMs: 0, pending: false };
     const host = new URL(url).host;
     const now = Date.now();
-    const last = sql.exec<{ value: string }>(`select value from meta where key = ?`, `last:${host}`).toArray()[0];
+    const last = this.meta(`last:${host}`);
     const spacing =
       sql.exec<{ delay_ms: number }>(`select delay_ms from hosts where host = ?`, host).toArray()[0]?.delay_ms ?? 1000;
-    const earliest = (last ? Number(last.value) : 0) + spacing;
+    const earliest = Number(last ?? 0) + spacing;
     if (earliest > now) return { waitMs: earliest - now, pending: true };
-    sql.exec(`insert or replace into meta (key, value) values (?, ?)`, `last:${host}`, String(now));
+    this.setMeta(`last:${host}`, String(now));
     sql.exec(`update frontier set state = 'fetching' where url = ?`, url);
+    this.touch();
     return { waitMs: 0, pending: true };
+  }
+
+  /**
+   * Counts a 429/503 answer for a URL and returns how many it has had in this run. The count
+   * lives here, not in the queue's delivery attempts: a rate-limited page waits by being sent
+   * again, which must not use up the retry budget meant for real failures.
+   */
+  async rateLimited(url: string): Promise<number> {
+    this.ensureSchema();
+    return this.ctx.storage.sql
+      .exec<{ times: number }>(
+        `insert into rate_limited (url, times) values (?, 1)
+         on conflict (url) do update set times = times + 1 returning times`,
+        url,
+      )
+      .one().times;
   }
 
   /** Slows a host down (crawl-delay from robots.txt, or a Retry-After it sent). */
@@ -134,8 +197,7 @@ export class CrawlRun extends DurableObject<Env> {
     const spacing = Math.max(delayMs, row?.delay_ms ?? 0);
     const next = Math.max(row?.next_slot ?? 0, pauseUntil ?? 0);
     sql.exec(`insert or replace into hosts (host, next_slot, delay_ms) values (?, ?, ?)`, host, next, spacing);
-    if (pauseUntil)
-      sql.exec(`insert or replace into meta (key, value) values (?, ?)`, `last:${host}`, String(pauseUntil - spacing));
+    if (pauseUntil) this.setMeta(`last:${host}`, String(pauseUntil - spacing));
   }
 
   /** Records a URL as seen (e.g. a page's canonical URL); false when it was already known. */
@@ -152,26 +214,16 @@ export class CrawlRun extends DurableObject<Env> {
   /** The robots.txt text cached for a host during this run (undefined when not fetched yet). */
   async robots(host: string): Promise<string | undefined> {
     this.ensureSchema();
-    return this.ctx.storage.sql
-      .exec<{ value: string }>(`select value from meta where key = ?`, `robots:${host}`)
-      .toArray()[0]?.value;
+    return this.meta(`robots:${host}`);
   }
 
   async cacheRobots(host: string, text: string): Promise<void> {
     this.ensureSchema();
-    this.ctx.storage.sql.exec(
-      `insert or replace into meta (key, value) values (?, ?)`,
-      `robots:${host}`,
-      text.slice(0, 512 * 1024),
-    );
+    this.setMeta(`robots:${host}`, text.slice(0, 512 * 1024));
   }
 
   /** Records how a URL ended; returns the run's progress and whether nothing is left to do. */
-  async complete(
-    url: string,
-    outcome: UrlOutcome,
-    reason?: string,
-  ): Promise<{ progress: CrawlProgress; done: boolean; budgetReached: boolean }> {
+  async complete(url: string, outcome: UrlOutcome, reason?: string): Promise<RunStatus> {
     this.ensureSchema();
     const state = outcome === 'fetched' ? 'done' : outcome;
     this.ctx.storage.sql.exec(
@@ -180,10 +232,52 @@ export class CrawlRun extends DurableObject<Env> {
       reason ?? null,
       url,
     );
+    this.touch();
+    this.ctx.storage.sql.exec(`delete from meta where key = 'recoveries'`);
     return this.status();
   }
 
-  async status(): Promise<{ progress: CrawlProgress; done: boolean; budgetReached: boolean }> {
+  /**
+   * Called when a run may be stuck (its page messages lost, a consumer gone mid-page). A run
+   * that moved within `stallMs`, or whose hosts have slots reserved ahead of now (a long
+   * crawl-delay, a Retry-After), is busy. Otherwise its open URLs are re-queued with fresh
+   * slots — up to `maxRecoveries` times in a row without progress — and then given up as failed,
+   * so the run always ends.
+   */
+  async recover(opts: RecoverOptions): Promise<Recovery> {
+    const settings = this.setting();
+    if (!settings) return { state: 'not_started' };
+    const sql = this.ctx.storage.sql;
+    const open = sql
+      .exec<{ url: string; depth: number; kind: string }>(
+        `select url, depth, kind from frontier where state in ('queued', 'fetching') order by rowid`,
+      )
+      .toArray()
+      .map((r): Candidate => ({ url: r.url, depth: r.depth, kind: r.kind === 'sitemap' ? 'sitemap' : 'page' }));
+    if (open.length === 0) return { state: 'idle', status: await this.status() };
+    const latestSlot = sql.exec<{ at: number | null }>(`select max(next_slot) as at from hosts`).one().at ?? 0;
+    const movedAt = Math.max(Number(this.meta('activity') ?? 0), latestSlot);
+    if (Date.now() - movedAt < opts.stallMs) return { state: 'busy' };
+
+    const recoveries = Number(this.meta('recoveries') ?? 0);
+    if (recoveries >= opts.maxRecoveries) {
+      sql.exec(`update frontier set state = 'failed', reason = ? where state in ('queued', 'fetching')`, opts.reason);
+      this.touch();
+      return { state: 'abandoned', abandoned: open, status: await this.status() };
+    }
+    this.setMeta('recoveries', String(recoveries + 1));
+    sql.exec(`update frontier set state = 'queued' where state = 'fetching'`);
+    this.touch();
+    return {
+      state: 'redispatched',
+      admitted: open.map((c) => ({
+        ...c,
+        delaySeconds: this.reserveSlot(new URL(c.url).host, settings.hostDelayMs),
+      })),
+    };
+  }
+
+  async status(): Promise<RunStatus> {
     const settings = this.setting();
     const counts = this.ctx.storage.sql
       .exec<{ discovered: number; fetched: number; failed: number; open: number }>(

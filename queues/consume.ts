@@ -3,7 +3,9 @@
  * effects are durable. A failure is recorded (job_failures) with a readable reason and retried
  * with backoff; after max_retries the platform moves it to the dead-letter queue. A body that
  * fails validation can never succeed, so it is recorded and acked instead of retried. One bad
- * message never stops the rest of the batch.
+ * message never stops the rest of the batch. Work that only has to wait (a crawl page whose host
+ * slot is not due) sends itself again with a delay and returns, so waiting never spends the
+ * delivery attempts that are meant for failures (see src/crawl/run.ts `requeue`).
  */
 import type { Sql } from 'postgres';
 import type { z } from 'zod';
@@ -18,14 +20,6 @@ export interface JobContext {
 }
 
 export type JobHandler<T> = (message: T, ctx: JobContext, attempts: number) => Promise<void>;
-
-/** Not a failure: the work asks to run again later (e.g. a host's politeness slot is not due). */
-export class RetryLater extends Error {
-  constructor(readonly delaySeconds: number) {
-    super(`retry in ${delaySeconds} s`);
-    this.name = 'RetryLater';
-  }
-}
 
 /** A readable one-line reason: domain errors keep their message, others their name and message. */
 export function describeError(err: unknown): string {
@@ -58,10 +52,6 @@ export async function consume<S extends z.ZodType>(
         message.ack();
         continue;
       } catch (err) {
-        if (err instanceof RetryLater) {
-          message.retry({ delaySeconds: Math.min(43_200, Math.max(0, Math.ceil(err.delaySeconds))) });
-          continue;
-        }
         error = describeError(err);
       }
     } else {

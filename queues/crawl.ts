@@ -1,10 +1,10 @@
 /** The crawl queue's work: starting runs and fetching pages (see src/crawl/worker.ts). */
 import { loadConfig } from '../src/config';
-import { crawlPage, pageFailed, startCrawl, type CrawlDeps } from '../src/crawl/worker';
+import { crawlPage, pageFailed, runOf, startCrawl, type CrawlDeps } from '../src/crawl/worker';
 import { ingestionEmbedder } from '../src/ingest/embedding';
 import { refreshSourceStatus } from '../src/ingest/status';
 import type { CrawlMessage } from '../src/jobs/messages';
-import { RetryLater, type JobContext } from './consume';
+import type { JobContext } from './consume';
 
 function deps(ctx: JobContext): CrawlDeps {
   const config = loadConfig(ctx.env);
@@ -18,23 +18,19 @@ function deps(ctx: JobContext): CrawlDeps {
     config: config.config,
     runs: ctx.env.CRAWL_RUN,
     queue: ctx.env.CRAWL_QUEUE,
-    retryLater: (delaySeconds) => {
-      throw new RetryLater(delaySeconds);
-    },
   };
 }
 
-export async function crawl(message: CrawlMessage, ctx: JobContext, attempts: number): Promise<void> {
+export async function crawl(message: CrawlMessage, ctx: JobContext): Promise<void> {
   if (message.type === 'crawl.start') return startCrawl(deps(ctx), message);
-  return crawlPage(deps(ctx), message, attempts);
+  return crawlPage(deps(ctx), message);
 }
 
 /** After the last retry: the page counts as failed (so the run can finish), or the crawl fails. */
 export async function crawlDeadLettered(message: CrawlMessage, ctx: JobContext, lastError: string): Promise<void> {
   const d = deps(ctx);
   if (message.type === 'crawl.page') {
-    const run = d.runs.get(d.runs.idFromName(`${message.source_id}:${message.generation}`));
-    return pageFailed(d, message, run, `gave up after repeated failures: ${lastError}`);
+    return pageFailed(d, message, runOf(d, message), `gave up after repeated failures: ${lastError}`);
   }
   await ctx.sql`
     update sources set crawl_running = false, error = ${`The crawl could not start: ${lastError}`.slice(0, 1000)}, updated_at = now()

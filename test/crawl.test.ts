@@ -1,20 +1,21 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
+/**
+ * Crawls of the loopback test website through the API and the real queues. Each test crawls
+ * its own fork of the site (test/support/site.ts), so request counts and site changes are its own.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
 import { call, testSql } from './support/http';
+import { forkSite, siteHits } from './support/site';
 import { addSource, documents, getSource, settled } from './support/sources';
 import { createTenant, postJson } from './support/tenants';
 
 const sql = testSql();
 afterAll(() => sql.end());
-const site = () => inject('siteOrigin');
-
-async function hits(): Promise<Record<string, number>> {
-  return (await fetch(`${site()}/__hits`)).json<Record<string, number>>();
-}
 
 describe('website crawl of a loopback site', () => {
   it('crawls politely within scope, dedupes, obeys robots.txt, and reports progress and failures', async () => {
     const tenant = await createTenant();
-    const before = await hits();
+    const origin = await forkSite();
+    const site = () => origin;
     const id = await addSource(tenant, {
       type: 'website',
       url: `${site()}/shop/`,
@@ -47,11 +48,10 @@ describe('website crawl of a loopback site', () => {
     expect(source.stats.pages_failed).toBeGreaterThanOrEqual(3);
     expect(source.stats.pages_fetched).toBeGreaterThanOrEqual(3);
 
-    const after = await hits();
-    const delta = (path: string) => (after[path] ?? 0) - (before[path] ?? 0);
-    expect(delta('/shop/private/notes')).toBe(0); // robots.txt
-    expect(delta('/shop/refunds')).toBe(1); // fetched once despite two links
-    expect(delta('/docs/1')).toBe(0); // excluded
+    const hits = await siteHits(origin);
+    expect(hits['/shop/private/notes']).toBeUndefined(); // robots.txt
+    expect(hits['/shop/refunds']).toBe(1); // fetched once despite two links
+    expect(hits['/docs/1']).toBeUndefined(); // excluded
 
     const chunks = await sql<{ url: string; title: string }[]>`select url, title from chunks where source_id = ${id}`;
     expect(chunks.find((c) => c.url.endsWith('/shop/refunds'))?.title).toBe('Refunds');
@@ -59,10 +59,12 @@ describe('website crawl of a loopback site', () => {
 
   it('a start URL disallowed by robots.txt fails the source with the reason', async () => {
     const tenant = await createTenant();
-    const id = await addSource(tenant, { type: 'website', url: `${site()}/shop/private/notes` });
+    const origin = await forkSite();
+    const id = await addSource(tenant, { type: 'website', url: `${origin}/shop/private/notes` });
     const { source } = await settled(tenant, id, 30_000);
     expect(source.status).toBe('failed');
     expect(source.error).toContain('robots.txt');
+    expect((await siteHits(origin))['/shop/private/notes']).toBeUndefined();
   });
 
   it('a private-network start URL is refused, never fetched', async () => {
@@ -77,6 +79,8 @@ describe('website crawl of a loopback site', () => {
 
   it('a sitemap index is followed to its pages; a re-sync embeds nothing new; a removed page loses its chunks', async () => {
     const tenant = await createTenant();
+    const origin = await forkSite();
+    const site = () => origin;
     const id = await addSource(tenant, { type: 'sitemap', url: `${site()}/sitemap.xml` });
     const first = await settled(tenant, id, 60_000);
     expect(first.source.status).toBe('ready');

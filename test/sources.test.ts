@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { call, expectEnvelope, testSql } from './support/http';
 import { addSource, documents, getSource, settled, upload } from './support/sources';
@@ -5,6 +6,16 @@ import { auth, createTenant, postJson } from './support/tenants';
 
 const sql = testSql();
 afterAll(() => sql.end());
+
+/** Keys of the objects stored in R2 under a prefix. */
+async function storedKeys(prefix: string): Promise<string[]> {
+  return (await env.UPLOADS.list({ prefix })).objects.map((o) => o.key);
+}
+
+async function knowledgeVersion(projectId: string): Promise<number> {
+  const [row] = await sql<{ v: string }[]>`select knowledge_version::text as v from projects where id = ${projectId}`;
+  return Number(row?.v);
+}
 
 async function chunksOf(sourceId: string) {
   return sql<
@@ -80,7 +91,12 @@ describe('text and FAQ sources', () => {
     const tenant = await createTenant();
     const other = await createTenant();
     const id = await addSource(tenant, { type: 'text', title: 'T', content: 'Some content to index.' });
+    const kept = await addSource(tenant, { type: 'text', title: 'Kept', content: 'Another source stays.' });
     await settled(tenant, id);
+    await settled(tenant, kept);
+    const stored = (sourceId: string) => storedKeys(`projects/${tenant.projectId}/sources/${sourceId}/`);
+    expect(await stored(id)).toHaveLength(1);
+    const version = await knowledgeVersion(tenant.projectId);
     await expectEnvelope(
       await call(`/api/v1/projects/${other.projectId}/sources/${id}`, { headers: auth(other.secretKey) }),
       404,
@@ -104,6 +120,10 @@ describe('text and FAQ sources', () => {
       { count: number }[]
     >`select count(*)::int as count from documents where source_id = ${id}`;
     expect(remaining?.count).toBe(0);
+    expect(await stored(id)).toEqual([]);
+    expect(await stored(kept)).toHaveLength(1);
+    // Cached answers are keyed by the knowledge version: ones citing the source are not served again.
+    expect(await knowledgeVersion(tenant.projectId)).toBeGreaterThan(version);
     await expectEnvelope(
       await call(`/api/v1/projects/${tenant.projectId}/sources/${id}`, { headers: auth(tenant.secretKey) }),
       404,

@@ -1,6 +1,7 @@
 /**
  * `fetchSafely`: the crawler's only way to fetch a page. Every hop — the first URL and each
- * redirect — goes through the SSRF gate (ssrf.ts); redirects are followed by hand; the body is
+ * redirect — goes through the SSRF gate (ssrf.ts), and each redirect also through the caller's
+ * own rules (`checkRedirect`: robots.txt, the crawl's scope); redirects are followed by hand; the body is
  * read with a byte cap; the content type must be on the caller's list; one deadline covers DNS,
  * redirects and the body. Failures are returned as values, never thrown.
  */
@@ -36,6 +37,11 @@ export interface FetchSafelyOptions {
   /** The fetch to use (default the global one); also used for DoH unless `resolve` is given. */
   fetcher?: typeof fetch;
   resolve?: Resolve;
+  /**
+   * Asked before each redirect is followed: a readable reason refuses the hop (the result is
+   * `redirect_refused`), undefined lets it through. The SSRF gate still checks the hop after.
+   */
+  checkRedirect?: (next: URL) => Promise<string | undefined> | string | undefined;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -95,6 +101,10 @@ async function fetchHops(start: string, opts: FetchSafelyOptions, signal: AbortS
       if (visited.has(next.href)) return fail('redirect_loop', `Redirect loop: ${next.href} was already visited`);
       if (redirects >= maxRedirects) {
         return fail('too_many_redirects', `More than ${maxRedirects} redirects starting at ${start}`);
+      }
+      const refused = await opts.checkRedirect?.(next);
+      if (refused !== undefined) {
+        return fail('redirect_refused', `${target.url.href} redirected to ${next.href}, ${refused}`);
       }
       current = next.href;
       continue;

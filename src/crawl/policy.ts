@@ -33,6 +33,7 @@ export type FetchFailureReason =
   | TargetRefusalReason
   | 'too_many_redirects'
   | 'redirect_loop'
+  | 'redirect_refused'
   | 'too_large'
   | 'bad_content_type'
   | 'http_error'

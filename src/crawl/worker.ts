@@ -1,123 +1,67 @@
 /**
  * The crawl's work, driven by queue messages (queues/crawl.ts) and coordinated by the run's
  * Durable Object (durable-objects/crawl-run.ts):
- *   crawl.start  check robots.txt, seed the frontier with the start URL (or sitemap);
- *   crawl.page   wait for the host's politeness slot, fetch safely, ingest the page, admit
- *                its in-scope links (or a sitemap's entries), report progress;
+ *   crawl.start  check robots.txt, seed the frontier with the start URL (or sitemap); for a run
+ *                that already started, a check that it is still moving (recover.ts);
+ *   crawl.page   wait for the host's politeness slot, fetch safely (redirects stay on the site
+ *                and within robots.txt), ingest the page, admit its in-scope links (or a
+ *                sitemap's entries), report progress;
  *   finish       when nothing is open: pages of older syncs lose their chunks, status settles.
  */
 import type { Sql } from 'postgres';
-import type { Config } from '../config';
 import { extractDocument } from '../ingest/extract';
 import { extractHtml } from '../ingest/extract/html';
-import { ingestExtracted, type IngestDeps } from '../ingest/pipeline';
-import { bumpKnowledgeVersion, refreshSourceStatus } from '../ingest/status';
+import { ingestExtracted } from '../ingest/pipeline';
 import { ExtractionError } from '../ingest/types';
 import type { CrawlMessage } from '../jobs/messages';
-import { deletePrefix, documentKey } from '../sources/store';
-import type { Admitted, Candidate, CrawlRun } from '../../durable-objects/crawl-run';
+import { documentKey } from '../sources/store';
+import type { Candidate } from '../../durable-objects/crawl-run';
+import { dohResolver } from './dns';
 import { fetchSafely, type FetchResult } from './fetch';
 import { backoffSeconds, hostDelayMs } from './politeness';
-import { dohResolver } from './dns';
-import { crawlPolicy } from './policy';
+import { resumeCrawl } from './recover';
+import {
+  currentSource,
+  dispatch,
+  failSource,
+  fetchOptions,
+  pageFailed,
+  reportProgress,
+  requeue,
+  robotsFor,
+  runOf,
+  settle,
+  type CrawlDeps,
+  type PageMessage,
+  type RunStub,
+  type SourceRow,
+} from './run';
 import { checkTarget } from './ssrf';
-import { parseRobots, robotsFromFetch, robotsUrl, ROBOTS_CONTENT_TYPES, ROBOTS_MAX_BYTES } from './robots';
 import { parseSitemap } from './sitemap';
 import { matchesRules, normalizeUrl, sameSite } from './url';
 
+export type { CrawlDeps } from './run';
+export { pageFailed, runOf } from './run';
+
 type StartMessage = Extract<CrawlMessage, { type: 'crawl.start' }>;
-type PageMessage = Extract<CrawlMessage, { type: 'crawl.page' }>;
-
-export interface CrawlDeps extends IngestDeps {
-  config: Config;
-  runs: DurableObjectNamespace<CrawlRun>;
-  queue: Queue;
-  /** Ask for the message to be delivered again later (not a failure). */
-  retryLater: (delaySeconds: number) => never;
-}
-
-interface SourceRow {
-  type: 'website' | 'sitemap';
-  generation: number;
-  config: { url: string; max_pages: number; max_depth?: number; include?: string[]; exclude?: string[] };
-}
 
 const PAGE_TYPES = ['text/html', 'application/xhtml+xml'];
 const SITEMAP_TYPES = ['application/xml', 'text/xml', 'text/plain', 'application/rss+xml'];
 const MAX_PAGE_BYTES = 5 * 1024 * 1024;
-const FETCH_TIMEOUT_MS = 15_000;
-const MAX_RATE_LIMIT_RETRIES = 4;
+/**
+ * 429/503 answers a page may get before it counts as failed. Counted by the run, not by queue
+ * deliveries (each wait is a fresh message), so this is independent of the queue's max_retries.
+ */
+export const MAX_RATE_LIMIT_RETRIES = 4;
 /** Inline waits for a politeness slot up to this long; longer waits go back to the queue. */
 const MAX_INLINE_WAIT_MS = 2500;
-
-const runOf = (deps: CrawlDeps, sourceId: string, generation: number) =>
-  deps.runs.get(deps.runs.idFromName(`${sourceId}:${generation}`));
-
-async function currentSource(
-  sql: Sql,
-  msg: { project_id: string; source_id: string; generation: number },
-): Promise<SourceRow | undefined> {
-  const [row] = await sql<SourceRow[]>`
-    select type, generation, config from sources
-    where id = ${msg.source_id} and project_id = ${msg.project_id} and type in ('website', 'sitemap')`;
-  // A newer sync supersedes this run: its messages are simply dropped.
-  return row && row.generation === msg.generation ? row : undefined;
-}
-
-function fetchOptions(deps: CrawlDeps, allowedContentTypes: readonly string[], maxBytes: number) {
-  return {
-    policy: crawlPolicy(deps.config.ENVIRONMENT, deps.config.CRAWL_ALLOW_LOOPBACK),
-    resolverUrl: deps.config.DNS_RESOLVER_URL,
-    allowedContentTypes,
-    maxBytes,
-    timeoutMs: FETCH_TIMEOUT_MS,
-  };
-}
-
-/** robots.txt of the URL's host, fetched once per run and kept in the run's object. */
-async function robotsFor(deps: CrawlDeps, run: DurableObjectStub<CrawlRun>, url: URL) {
-  const cached = await run.robots(url.host);
-  if (cached !== undefined) return parseRobots(cached);
-  const result = await fetchSafely(robotsUrl(url), fetchOptions(deps, ROBOTS_CONTENT_TYPES, ROBOTS_MAX_BYTES));
-  const robots = robotsFromFetch(result);
-  // Cache the decision as robots.txt text: the real file, or its allow-all / disallow-all meaning.
-  const text = result.ok
-    ? new TextDecoder().decode(result.bytes)
-    : robots.isAllowed('/')
-      ? ''
-      : 'User-agent: *\nDisallow: /\n';
-  await run.cacheRobots(url.host, text);
-  await run.slowHost(url.host, hostDelayMs(robots.crawlDelaySeconds, deps.config.CRAWL_HOST_RPS));
-  return robots;
-}
-
-async function dispatch(
-  deps: CrawlDeps,
-  msg: { project_id: string; source_id: string; generation: number },
-  admitted: Admitted[],
-): Promise<void> {
-  for (let i = 0; i < admitted.length; i += 100) {
-    await deps.queue.sendBatch(
-      admitted.slice(i, i + 100).map((a) => ({
-        body: {
-          type: 'crawl.page',
-          job_id: `crawl:${msg.source_id}:${msg.generation}:${a.url}`.slice(0, 100),
-          project_id: msg.project_id,
-          source_id: msg.source_id,
-          generation: msg.generation,
-          url: a.url,
-          depth: a.depth,
-          kind: a.kind,
-        },
-        delaySeconds: Math.min(a.delaySeconds, 43_200),
-      })),
-    );
-  }
-}
 
 export async function startCrawl(deps: CrawlDeps, msg: StartMessage): Promise<void> {
   const source = await currentSource(deps.sql, msg);
   if (!source) return;
+  const run = runOf(deps, msg);
+  // A second start of a run that began (a redelivery, or the cron finding it quiet) only checks on it.
+  if (await resumeCrawl(deps, msg, source, run)) return;
   const start = normalizeUrl(source.config.url);
   if (!start)
     return failSource(deps.sql, msg.source_id, `The start URL ${source.config.url} is not a valid http(s) URL`);
@@ -125,7 +69,6 @@ export async function startCrawl(deps: CrawlDeps, msg: StartMessage): Promise<vo
     update sources set crawl_running = true, status = 'processing', error = null,
       pages_discovered = 0, pages_fetched = 0, pages_failed = 0, updated_at = now()
     where id = ${msg.source_id}`;
-  const run = runOf(deps, msg.source_id, msg.generation);
   await run.start({
     maxPages: source.config.max_pages,
     maxDepth: source.type === 'sitemap' ? 0 : (source.config.max_depth ?? 3),
@@ -145,53 +88,63 @@ export async function startCrawl(deps: CrawlDeps, msg: StartMessage): Promise<vo
   }
   const seed: Candidate = { url: start, depth: 0, kind: source.type === 'sitemap' ? 'sitemap' : 'page' };
   await dispatch(deps, msg, await run.admit([seed]));
-  await reportProgress(deps, msg, run, await run.status());
+  await reportProgress(deps, msg, await run.status());
 }
 
-async function failSource(sql: Sql, sourceId: string, reason: string): Promise<void> {
-  await sql`update sources set crawl_running = false, error = ${reason}, updated_at = now() where id = ${sourceId}`;
-  await refreshSourceStatus(sql, sourceId);
-}
-
-export async function crawlPage(deps: CrawlDeps, msg: PageMessage, attempts: number): Promise<void> {
+export async function crawlPage(deps: CrawlDeps, msg: PageMessage): Promise<void> {
   const source = await currentSource(deps.sql, msg);
   if (!source) return;
-  const run = runOf(deps, msg.source_id, msg.generation);
+  const run = runOf(deps, msg);
   let claim = await run.claim(msg.url);
   if (!claim.pending) return; // a duplicate delivery of a URL already settled
   if (claim.waitMs > 0 && claim.waitMs <= MAX_INLINE_WAIT_MS) {
     await new Promise((r) => setTimeout(r, claim.waitMs));
     claim = await run.claim(msg.url);
   }
-  if (claim.waitMs > 0) deps.retryLater(Math.ceil(claim.waitMs / 1000));
+  if (claim.waitMs > 0) return requeue(deps, msg, claim.waitMs / 1000);
 
   const url = new URL(msg.url);
   const robots = await robotsFor(deps, run, url);
   if (!robots.isAllowed(url.pathname + url.search)) {
     return settle(deps, msg, run, 'skipped', 'disallowed by robots.txt');
   }
-  const kind = msg.kind;
-  const result = await fetchSafely(
-    msg.url,
-    fetchOptions(deps, kind === 'sitemap' ? SITEMAP_TYPES : PAGE_TYPES, MAX_PAGE_BYTES),
-  );
+  const result = await fetchSafely(msg.url, {
+    ...fetchOptions(deps, msg.kind === 'sitemap' ? SITEMAP_TYPES : PAGE_TYPES, MAX_PAGE_BYTES),
+    checkRedirect: (next) => redirectRefusal(deps, source, run, next),
+  });
   if (!result.ok) {
-    if ((result.status === 429 || result.status === 503) && attempts <= MAX_RATE_LIMIT_RETRIES) {
-      const wait = backoffSeconds(
-        attempts,
-        result.retryAfterSeconds !== undefined ? String(result.retryAfterSeconds) : undefined,
-      );
-      await run.slowHost(
-        url.host,
-        hostDelayMs(robots.crawlDelaySeconds, deps.config.CRAWL_HOST_RPS),
-        Date.now() + wait * 1000,
-      );
-      deps.retryLater(wait);
+    if (result.status === 429 || result.status === 503) {
+      const times = await run.rateLimited(msg.url);
+      if (times <= MAX_RATE_LIMIT_RETRIES) {
+        const retryAfter = result.retryAfterSeconds !== undefined ? String(result.retryAfterSeconds) : undefined;
+        const wait = backoffSeconds(times, retryAfter, { random: deps.random });
+        const spacing = hostDelayMs(robots.crawlDelaySeconds, deps.config.CRAWL_HOST_RPS);
+        await run.slowHost(url.host, spacing, Date.now() + wait * 1000);
+        return requeue(deps, msg, wait);
+      }
+      return pageFailed(deps, msg, run, `${describe(result)} (still refused after ${times} tries)`);
     }
     return pageFailed(deps, msg, run, describe(result));
   }
-  if (kind === 'sitemap') return expandSitemap(deps, msg, source, run, result);
+  if (msg.kind === 'sitemap') return expandSitemap(deps, msg, source, run, result);
   return ingestPage(deps, msg, source, run, result);
+}
+
+/**
+ * Where a redirect may lead: the SSRF gate is not enough — a page of this site that redirects
+ * elsewhere, or into a path robots.txt disallows, must not be fetched as a page of this source.
+ */
+async function redirectRefusal(
+  deps: CrawlDeps,
+  source: SourceRow,
+  run: RunStub,
+  next: URL,
+): Promise<string | undefined> {
+  if (next.protocol !== 'http:' && next.protocol !== 'https:') return undefined; // the SSRF gate names it
+  if (!sameSite(next, source.config.url)) return `which is outside the site being crawled (${source.config.url})`;
+  const robots = await robotsFor(deps, run, next);
+  if (!robots.isAllowed(next.pathname + next.search)) return "which the site's robots.txt disallows";
+  return undefined;
 }
 
 function describe(result: Extract<FetchResult, { ok: false }>): string {
@@ -204,7 +157,7 @@ async function expandSitemap(
   deps: CrawlDeps,
   msg: PageMessage,
   source: SourceRow,
-  run: DurableObjectStub<CrawlRun>,
+  run: RunStub,
   result: Extract<FetchResult, { ok: true }>,
 ) {
   const parsed = parseSitemap(new TextDecoder().decode(result.bytes));
@@ -221,7 +174,7 @@ async function ingestPage(
   deps: CrawlDeps,
   msg: PageMessage,
   source: SourceRow,
-  run: DurableObjectStub<CrawlRun>,
+  run: RunStub,
   result: Extract<FetchResult, { ok: true }>,
 ) {
   const finalUrl = normalizeUrl(result.url) ?? msg.url;
@@ -254,13 +207,7 @@ async function ingestPage(
 }
 
 /** Admits a page's in-scope links one level deeper (same site, include/exclude rules, depth). */
-async function followLinks(
-  deps: CrawlDeps,
-  msg: PageMessage,
-  source: SourceRow,
-  run: DurableObjectStub<CrawlRun>,
-  found: string[],
-) {
+async function followLinks(deps: CrawlDeps, msg: PageMessage, source: SourceRow, run: RunStub, found: string[]) {
   if (msg.depth >= (source.config.max_depth ?? 3)) return;
   const links: Candidate[] = found
     .map((l) => normalizeUrl(l))
@@ -283,71 +230,4 @@ async function upsertPageDocument(sql: Sql, msg: PageMessage, key: string, title
     returning id, null::text as title, content_hash, embedding_model`;
   if (!doc) throw new Error('upsert returned no row');
   return doc;
-}
-
-/**
- * A page that could not be fetched or read is listed as a failed document with its reason; if
- * an earlier sync had ingested it, it no longer answers questions (its chunks go).
- */
-export async function pageFailed(
-  deps: CrawlDeps,
-  msg: PageMessage,
-  run: DurableObjectStub<CrawlRun>,
-  reason: string,
-): Promise<void> {
-  if (msg.kind === 'page') {
-    const [doc] = await deps.sql<{ id: string }[]>`
-      insert into documents (project_id, source_id, key, url, format, status, error, generation)
-      values (${msg.project_id}, ${msg.source_id}, ${msg.url}, ${msg.url}, 'html', 'failed', ${reason.slice(0, 1000)}, ${msg.generation})
-      on conflict (source_id, key) do update set
-        status = 'failed', error = excluded.error, generation = excluded.generation, chunk_count = 0,
-        content_hash = null, updated_at = now()
-      returning id`;
-    const removed = doc ? await deps.sql`delete from chunks where document_id = ${doc.id} returning id` : [];
-    if (removed.length > 0) await bumpKnowledgeVersion(deps.sql, msg.project_id);
-  }
-  return settle(deps, msg, run, 'failed', reason);
-}
-
-async function settle(
-  deps: CrawlDeps,
-  msg: PageMessage,
-  run: DurableObjectStub<CrawlRun>,
-  outcome: 'fetched' | 'failed' | 'skipped',
-  reason?: string,
-): Promise<void> {
-  const status = await run.complete(msg.url, outcome, reason);
-  await reportProgress(deps, msg, run, status);
-}
-
-async function reportProgress(
-  deps: CrawlDeps,
-  msg: { project_id: string; source_id: string; generation: number },
-  _run: DurableObjectStub<CrawlRun>,
-  status: { progress: { discovered: number; fetched: number; failed: number }; done: boolean; budgetReached: boolean },
-): Promise<void> {
-  const { discovered, fetched, failed } = status.progress;
-  await deps.sql`
-    update sources set pages_discovered = ${discovered}, pages_fetched = ${fetched}, pages_failed = ${failed}, updated_at = now()
-    where id = ${msg.source_id} and generation = ${msg.generation}`;
-  if (status.done) await finishCrawl(deps, msg, status.budgetReached);
-}
-
-/**
- * The run is over. Unless it stopped at its page budget (then unseen pages may still exist),
- * documents not confirmed by this generation are pages that disappeared: they and their chunks go.
- */
-async function finishCrawl(
-  deps: CrawlDeps,
-  msg: { project_id: string; source_id: string; generation: number },
-  budgetReached: boolean,
-) {
-  if (!budgetReached) {
-    const removed = await deps.sql<{ id: string }[]>`
-      delete from documents where source_id = ${msg.source_id} and generation < ${msg.generation} returning id`;
-    for (const doc of removed) await deletePrefix(deps.bucket, documentKey(msg.project_id, msg.source_id, doc.id));
-    if (removed.length > 0) await bumpKnowledgeVersion(deps.sql, msg.project_id);
-  }
-  await deps.sql`update sources set crawl_running = false, updated_at = now() where id = ${msg.source_id} and generation = ${msg.generation}`;
-  await refreshSourceStatus(deps.sql, msg.source_id);
 }

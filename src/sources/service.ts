@@ -6,6 +6,7 @@ import type { Sql } from 'postgres';
 import { AppError } from '../errors';
 import { isUuid } from '../ids';
 import { ingestMessage, crawlStartMessage } from '../jobs/messages';
+import { bumpKnowledgeVersion } from '../ingest/status';
 import { decodeCursor, page } from '../pagination';
 import type { CreateSource } from './schemas';
 import { deletePrefix, documentKey, faqMarkdown, sourcePrefix } from './store';
@@ -230,9 +231,16 @@ export async function syncSource(
   return { id: sourceId, status: 'queued' };
 }
 
-/** Deletes the source, its documents and chunks (cascade) and its stored files. */
+/**
+ * Deletes the source, its documents and chunks (cascade) and its stored files. The project's
+ * knowledge version moves in the same transaction, so cached answers that cite the source are
+ * never served again (src/chat/cache.ts keys answers by it).
+ */
 export async function deleteSource(deps: SourceDeps, projectId: string, sourceId: string): Promise<void> {
   await getSource(deps.sql, projectId, sourceId);
-  await deps.sql`delete from sources where id = ${sourceId} and project_id = ${projectId}`;
+  await deps.sql.begin(async (tx) => {
+    const deleted = await tx`delete from sources where id = ${sourceId} and project_id = ${projectId} returning id`;
+    if (deleted.length > 0) await bumpKnowledgeVersion(tx, projectId);
+  });
   await deletePrefix(deps.bucket, sourcePrefix(projectId, sourceId));
 }
