@@ -5,6 +5,7 @@ import { createBaseApp } from '../src/http/platform';
 import { reportingFailures } from '../src/http/sentry';
 import { validate } from '../src/http/validate';
 import { call, callApp, expectEnvelope } from './support/http';
+import { createTenant } from './support/tenants';
 
 /** A test app on Parley's real platform middleware, with routes that exercise each failure. */
 function testApp() {
@@ -84,6 +85,27 @@ describe('error envelope', () => {
     const body = await expectEnvelope(res, 500, 'internal');
     expect(JSON.stringify(body)).not.toContain('hunter2');
     expect(body.error.message).toBe('Internal error');
+  });
+});
+
+describe("the real Worker's routes answer bad input with the envelope", () => {
+  it('malformed JSON, wrong method, oversized body and hostile ids on API routes', async () => {
+    const tenant = await createTenant();
+    const withKey = (body: string) => json(body, { authorization: `Bearer ${tenant.secretKey}` });
+    const chat = '/api/v1/chat';
+    await expectEnvelope(await call(chat, withKey('{"message": ')), 400, 'invalid_json');
+    await expectEnvelope(await call(chat, withKey('[1,2,3]')), 400, 'validation_failed');
+    await expectEnvelope(await call(chat, { ...withKey('{}'), method: 'PUT' }), 405, 'method_not_allowed');
+    const big = JSON.stringify({ message: 'x'.repeat(2 * 1024 * 1024), user_id: 'u1' });
+    await expectEnvelope(await call(chat, withKey(big)), 413, 'payload_too_large');
+    const sources = `/api/v1/projects/${tenant.projectId}/sources`;
+    for (const id of ["1' or '1'='1", '../../etc/passwd', '%00', 'x'.repeat(500)]) {
+      const res = await call(`${sources}/${encodeURIComponent(id)}`, {
+        headers: { authorization: `Bearer ${tenant.secretKey}` },
+      });
+      expect([400, 404]).toContain(res.status);
+      await expectEnvelope(res, res.status, res.status === 404 ? 'not_found' : 'validation_failed');
+    }
   });
 });
 
