@@ -11,7 +11,7 @@ import type { Sql } from 'postgres';
 import type { z } from 'zod';
 import { AppError } from '../src/errors';
 import { log } from '../src/http/logger';
-import { recordFailure } from '../src/jobs/failures';
+import { recordFailure, recordRecovery } from '../src/jobs/failures';
 import { JobEnvelope, retryDelaySeconds, type JobKind } from '../src/jobs/messages';
 
 export interface JobContext {
@@ -49,6 +49,8 @@ export async function consume<S extends z.ZodType>(
     if (parsed.success) {
       try {
         await handler(parsed.data, ctx, message.attempts);
+        // Only a retry can have a failure row to close; first attempts cost no extra query.
+        if (message.attempts > 1) await recordRecovery(ctx.sql, kind, jobId).catch(() => {});
         message.ack();
         continue;
       } catch (err) {

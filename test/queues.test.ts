@@ -35,6 +35,28 @@ describe('queue consumers', () => {
     expect(row?.dead_lettered_at).toBeNull();
   });
 
+  it('a retried job that then succeeds marks its failure recovered; failing again clears that', async () => {
+    const jobId = `job-${crypto.randomUUID()}`;
+    const body = {
+      job_id: jobId,
+      type: 'ingest.document',
+      project_id: crypto.randomUUID(),
+      source_id: crypto.randomUUID(),
+      document_id: crypto.randomUUID(),
+    };
+    await sql`insert into job_failures (kind, job_id, attempts, last_error) values ('ingest', ${jobId}, 1, 'Error: boom')`;
+    // The document is gone, so the retry succeeds (there is nothing left to do).
+    const result = await deliver('parley-ingest', [message(body, 2)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect((await failure('ingest', jobId))?.recovered_at).toBeInstanceOf(Date);
+    const memoryId = `job-${crypto.randomUUID()}`;
+    await sql`insert into job_failures (kind, job_id, attempts, last_error, recovered_at) values ('memory', ${memoryId}, 1, 'x', now())`;
+    await deliver('parley-memory', [
+      message({ job_id: memoryId, type: 'memory.extract', conversation_id: crypto.randomUUID() }, 2),
+    ]);
+    expect((await failure('memory', memoryId))?.recovered_at).toBeNull();
+  });
+
   it('a malformed body is recorded and acked (it can never succeed), the rest of the batch goes on', async () => {
     const goodId = `job-${crypto.randomUUID()}`;
     const badId = `job-${crypto.randomUUID()}`;

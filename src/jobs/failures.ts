@@ -19,7 +19,13 @@ export async function recordFailure(sql: Sql, f: JobFailure): Promise<void> {
     on conflict (kind, job_id) do update
       set attempts = greatest(job_failures.attempts, excluded.attempts),
           last_error = excluded.last_error,
-          last_failed_at = now()`;
+          last_failed_at = now(),
+          recovered_at = null`;
+}
+
+/** A retried job succeeded: its failure row (if any) now says so. */
+export async function recordRecovery(sql: Sql, kind: JobKind, jobId: string): Promise<void> {
+  await sql`update job_failures set recovered_at = now() where kind = ${kind} and job_id = ${jobId} and recovered_at is null`;
 }
 
 /** Marks a job dead-lettered; keeps (and returns) the last error recorded by the main consumer. */

@@ -14,7 +14,7 @@ export async function jobsOverview(sql: Sql, projectId: string) {
     from sources where project_id = ${projectId} and crawl_running
     order by updated_at desc limit 20`;
   const failures = await sql`
-    select kind, job_id, attempts, last_error, dead_lettered_at, first_failed_at, last_failed_at,
+    select kind, job_id, attempts, last_error, dead_lettered_at, recovered_at, first_failed_at, last_failed_at,
       body->>'source_id' as source_id, body->>'document_id' as document_id, body->>'url' as url
     from job_failures where project_id = ${projectId}
     order by last_failed_at desc limit 50`;
