@@ -29,7 +29,9 @@ export async function startPostgres(opts: PostgresOptions): Promise<Managed> {
     '--host=127.0.0.1',
     `--db=${opts.dataDir ?? 'memory://'}`,
     '--extensions=@electric-sql/pglite-pgvector:vector',
-    '--max-connections=100',
+    // Each open chat stream keeps its turn's connection until the answer is stored, so a local
+    // stack holding hundreds of streams needs as many; a connection here is only a socket handler.
+    '--max-connections=1000',
   ];
   const managed = startProcess('postgres', process.execPath, args, { log: opts.log, quiet: true });
   await waitForPort(opts.port, 60_000, managed.child);
