@@ -4,7 +4,7 @@
  * test global setup and the benchmarks, each with its own ports and data.
  */
 import { fileURLToPath } from 'node:url';
-import { connectionString, startPostgres } from './postgres.ts';
+import { connectionString, keepStatisticsFresh, startPostgres } from './postgres.ts';
 import { migrate } from './migrate.ts';
 import { startRedis } from './redis.ts';
 import { startUpstashRest } from './upstash-rest.ts';
@@ -43,6 +43,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     started.push(postgres);
     const databaseUrl = connectionString(opts.ports.postgres);
     const applied = await migrate(databaseUrl, MIGRATIONS_DIR);
+    started.push(keepStatisticsFresh(databaseUrl));
     const redis = await startRedis({ port: opts.ports.redis, log: opts.log });
     started.push(redis);
     const rest = await startUpstashRest({

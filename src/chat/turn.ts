@@ -122,8 +122,12 @@ export interface StartedTurn {
  */
 export async function startTurn(deps: TurnDeps, input: TurnInput): Promise<StartedTurn> {
   const started = Date.now();
+  // An existing conversation is read while the budget is checked; a new one is only created
+  // once the budget allows the turn.
+  const existing = input.conversationId ? conversationFor(deps, input) : undefined;
+  existing?.catch(() => {});
   await assertWithinBudget(deps.sql, input.projectId, input.settings.daily_token_budget);
-  const conversation = await conversationFor(deps, input);
+  const conversation = await (existing ?? conversationFor(deps, input));
   const userMessage = await appendMessage(deps.sql, input.projectId, conversation.id, {
     role: 'user',
     content: input.message,
@@ -240,6 +244,12 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
+  // The history is read while the cache is asked (a hit simply leaves it unused).
+  const historyRead = input.history
+    ? Promise.resolve({ messages: input.history.slice(-8), summary: null })
+    : loadHistory(sql, conversation, userMessage.seq);
+  historyRead.catch(() => {});
+
   // The answer cache: first turn (no history from the client either), nothing personal.
   const cacheable =
     userMessage.seq === 1 &&
@@ -267,9 +277,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  const history = input.history
-    ? { messages: input.history.slice(-8), summary: null }
-    : await loadHistory(sql, conversation, userMessage.seq);
+  const history = await historyRead;
   const query = await standalone(deps, history.messages, input.message, settings.model, input.signal);
   const { passages } = await retrieve(sql, {
     projectId: input.projectId,
