@@ -43,7 +43,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     started.push(postgres);
     const databaseUrl = connectionString(opts.ports.postgres);
     const applied = await migrate(databaseUrl, MIGRATIONS_DIR);
-    started.push(keepStatisticsFresh(databaseUrl));
+    // Every 3 minutes: ANALYZE briefly holds PGlite's single engine, so not more often.
+    started.push(keepStatisticsFresh(databaseUrl, 180_000));
     const redis = await startRedis({ port: opts.ports.redis, log: opts.log });
     started.push(redis);
     const rest = await startUpstashRest({

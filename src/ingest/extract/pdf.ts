@@ -24,7 +24,7 @@ function stringField(value: unknown, key: string): string | undefined {
 }
 
 export async function extractPdf(bytes: Uint8Array): Promise<ExtractedDocument> {
-  const { extractText, getDocumentProxy } = await import('unpdf');
+  const { getDocumentProxy } = await import('unpdf');
   let pdf: Awaited<ReturnType<typeof getDocumentProxy>>;
   try {
     // pdf.js may transfer (detach) the buffer it is given: hand it a copy. Verbosity 0 keeps its
@@ -34,12 +34,19 @@ export async function extractPdf(bytes: Uint8Array): Promise<ExtractedDocument> 
     throw toExtractionError(err);
   }
   try {
-    const { text } = await extractText(pdf, { mergePages: false });
+    // One page at a time, each released after its text is read: parsing every page at once
+    // (unpdf's extractText) holds them all in memory, and an isolate has 128 MB.
     const sections: Section[] = [];
-    text.forEach((pageText, index) => {
+    for (let number = 1; number <= pdf.numPages; number++) {
+      const page = await pdf.getPage(number);
+      const content = await page.getTextContent();
+      const pageText = content.items
+        .map((item) => ('str' in item ? item.str + (item.hasEOL ? '\n' : '') : ''))
+        .join('');
+      page.cleanup();
       const clean = normalizeWhitespace(pageText);
-      if (clean) sections.push({ text: clean, headingPath: [], page: index + 1 });
-    });
+      if (clean) sections.push({ text: clean, headingPath: [], page: number });
+    }
     const meta = await pdf.getMetadata().catch(() => undefined);
     return { title: stringField(meta?.info, 'Title'), sections };
   } catch (err) {
