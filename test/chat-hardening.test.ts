@@ -4,14 +4,14 @@
  * requests carrying client history are never cached, a secret key acting for an end user meets
  * that end user's limits, and owners see the questions their knowledge could not answer.
  */
-import { exports } from 'cloudflare:workers';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { readEvents, type ChatAnswer } from './support/chat';
 import { fakeOpenAIUrl, healthyKey, recordedRequests, scenarioKey } from './support/fake-openai';
 import { call, callWithEnv, expectEnvelope } from './support/http';
 import { addSource, settled } from './support/sources';
 import { auth, createTenant, openSession, postJson, type Tenant } from './support/tenants';
+import { parleyOpenAI } from './support/openai-client';
 
 const KNOWLEDGE =
   '# Returns\n\nItems can be returned within 30 days for a full refund.\n\n# Delivery\n\nStandard delivery takes three to five working days.';
@@ -85,15 +85,7 @@ describe('the SSE event sequence', () => {
   });
 });
 
-/** The official openai client pointed at Parley. */
-function openai(apiKey: string): OpenAI {
-  return new OpenAI({
-    apiKey,
-    baseURL: 'http://parley.test/v1',
-    maxRetries: 0,
-    fetch: (input: string | URL | Request, init?: RequestInit) => exports.default.fetch(new Request(input, init)),
-  });
-}
+const openai = parleyOpenAI;
 
 interface Parley {
   parley: { conversation_id: string; handoff: boolean; ticket_id?: string };

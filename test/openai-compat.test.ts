@@ -1,18 +1,9 @@
-import { exports } from 'cloudflare:workers';
-import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import { addSource, settled } from './support/sources';
 import { createTenant, openSession } from './support/tenants';
+import { parleyOpenAI } from './support/openai-client';
 
-/** The official openai client, unchanged, pointed at Parley. */
-function client(apiKey: string): OpenAI {
-  return new OpenAI({
-    apiKey,
-    baseURL: 'http://parley.test/v1',
-    maxRetries: 0,
-    fetch: (input: string | URL | Request, init?: RequestInit) => exports.default.fetch(new Request(input, init)),
-  });
-}
+const client = parleyOpenAI;
 
 async function setup() {
   const tenant = await createTenant();
