@@ -6,22 +6,11 @@
  */
 import type OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
-import { readEvents, type ChatAnswer } from './support/chat';
+import { chatter, readEvents, type ChatAnswer } from './support/chat';
 import { fakeOpenAIUrl, healthyKey, recordedRequests, scenarioKey } from './support/fake-openai';
 import { call, callWithEnv, expectEnvelope } from './support/http';
-import { addSource, settled } from './support/sources';
 import { auth, createTenant, openSession, postJson, type Tenant } from './support/tenants';
 import { parleyOpenAI } from './support/openai-client';
-
-const KNOWLEDGE =
-  '# Returns\n\nItems can be returned within 30 days for a full refund.\n\n# Delivery\n\nStandard delivery takes three to five working days.';
-
-async function chatter(project: Record<string, unknown> = {}) {
-  const tenant = await createTenant(project);
-  const id = await addSource(tenant, { type: 'text', title: 'Help', content: KNOWLEDGE });
-  await settled(tenant, id);
-  return { tenant, token: (await openSession(tenant)).body!.token };
-}
 
 /**
  * The fake OpenAI server under a host spelling of this file's own: the circuit breaker is keyed
@@ -113,7 +102,7 @@ describe('OpenAI-compatible API', () => {
   });
 
   it("never answers longer than the project's max_tokens, whatever the request asks", async () => {
-    const { tenant } = await chatter({ settings: { max_tokens: 16 } });
+    const { tenant } = await chatter({ project: { settings: { max_tokens: 16 } } });
     const session = (await openSession(tenant)).body!.token;
     const long = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
     const key = await scenarioKey({ only: 'chat', reply: long });

@@ -4,20 +4,10 @@
  * the model's classification and query rewriting, and the end user's own conversation list.
  */
 import { describe, expect, it } from 'vitest';
-import { ask, readEvents } from './support/chat';
+import { ask, chatter, readEvents } from './support/chat';
 import { fakeOpenAIUrl, healthyKey, recordedRequests, scenarioKey } from './support/fake-openai';
 import { call, callWithEnv, testSql } from './support/http';
-import { addSource, settled } from './support/sources';
-import { auth, createTenant, openSession, postJson } from './support/tenants';
-
-const KNOWLEDGE =
-  '# Returns\n\nItems can be returned within 30 days for a full refund.\n\n# Delivery\n\nStandard delivery takes three to five working days.';
-
-async function chatter(project: Record<string, unknown> = {}) {
-  const tenant = await createTenant(project);
-  await settled(tenant, await addSource(tenant, { type: 'text', title: 'Help', content: KNOWLEDGE }));
-  return { tenant, token: (await openSession(tenant)).body!.token };
-}
+import { auth, openSession, postJson } from './support/tenants';
 
 const withModel = (key: string) => ({
   OPENAI_API_KEY: key,
@@ -38,7 +28,7 @@ describe('chat turns', () => {
   });
 
   it('keeps answering during a handoff when the project allows it', async () => {
-    const { token } = await chatter({ settings: { answer_during_handoff: true } });
+    const { token } = await chatter({ project: { settings: { answer_during_handoff: true } } });
     const first = await ask(token, { message: 'I want to talk to a human' });
     expect(first.answer?.handoff).toBe(true);
     const next = await ask(token, { message: 'Can I return an item?', conversation_id: first.answer?.conversation_id });
@@ -94,7 +84,7 @@ describe('chat turns', () => {
 
 describe('with a model', () => {
   it('hands a message over when the model classifies it as a complaint (rules saw a question)', async () => {
-    const { token } = await chatter({ settings: { classify_with_model: true } });
+    const { token } = await chatter({ project: { settings: { classify_with_model: true } } });
     const key = await scenarioKey({ only: 'chat', reply: 'complaint' });
     const res = await callWithEnv(
       withModel(key),

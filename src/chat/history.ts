@@ -22,6 +22,8 @@ const firstSentence = (text: string): string =>
 
 /** Loads the window before `beforeSeq` and folds older turns into the summary when needed. */
 export async function loadHistory(sql: Sql, conversation: ConversationRow, beforeSeq: number): Promise<History> {
+  // Nothing comes before a conversation's first message: no query.
+  if (beforeSeq <= 1) return { messages: [], summary: conversation.summary };
   const recent = (await recentMessages(sql, conversation.id, WINDOW_MESSAGES + 1)).filter((m) => m.seq < beforeSeq);
   const window: MessageRow[] = [];
   let chars = 0;

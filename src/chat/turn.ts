@@ -244,21 +244,13 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  // The history is read while the cache is asked (a hit simply leaves it unused).
-  const historyRead = input.history
-    ? Promise.resolve({ messages: input.history.slice(-8), summary: null })
-    : loadHistory(sql, conversation, userMessage.seq);
-  historyRead.catch(() => {});
-
   // The answer cache: first turn (no history from the client either), nothing personal.
   const cacheable =
     userMessage.seq === 1 &&
     !input.history?.length &&
     !isPersonal(input.message) &&
     (settings.cache_ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS) > 0;
-  const [{ knowledge_version } = { knowledge_version: '0' }] = await sql<{ knowledge_version: string }[]>`
-    select knowledge_version::text from projects where id = ${input.projectId}`;
-  const key = cacheable ? await cacheKey(input.projectId, knowledge_version, input.message) : undefined;
+  const key = cacheable ? await answerKey(sql, input) : undefined;
   const hit = key ? await readCache(deps.redis, key) : undefined;
   if (hit) {
     await emitText(sink, hit.content);
@@ -277,7 +269,9 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  const history = await historyRead;
+  const history = input.history
+    ? { messages: input.history.slice(-8), summary: null }
+    : await loadHistory(sql, conversation, userMessage.seq);
   const query = await standalone(deps, history.messages, input.message, settings.model, input.signal);
   const { passages } = await retrieve(sql, {
     projectId: input.projectId,
@@ -364,6 +358,13 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
   return outcome;
+}
+
+/** The cache key of a first-turn question under the project's current knowledge version. */
+async function answerKey(sql: Sql, input: TurnInput): Promise<string> {
+  const [row] = await sql<{ knowledge_version: string }[]>`
+    select knowledge_version::text from projects where id = ${input.projectId}`;
+  return cacheKey(input.projectId, row?.knowledge_version ?? '0', input.message);
 }
 
 /** Messages that need no retrieval: greetings, abuse, empty input, out-of-scope requests. */

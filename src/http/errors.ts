@@ -54,7 +54,7 @@ function reportToSentry(c: Context<AppEnv>, error: Error): void {
   const sentry = createSentry(config.config, {
     request: c.req.raw,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
-    requestId: c.get('requestId'),
+    tags: { request_id: c.get('requestId') },
   });
   sentry?.captureException(error);
 }

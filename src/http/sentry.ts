@@ -9,9 +9,11 @@ import { loadConfig, type Config } from '../config';
 const SAFE_HEADERS = ['user-agent', 'content-type', 'content-length', 'accept', 'x-request-id', 'cf-ray', 'origin'];
 
 export interface SentryContext {
-  request: Request;
+  /** The HTTP request, when there is one (background handlers have none). */
+  request?: Request;
   waitUntil: (promise: Promise<unknown>) => void;
-  requestId: string;
+  /** Tags on every event, e.g. request_id or handler. */
+  tags: Record<string, string>;
 }
 
 export function createSentry(
@@ -40,7 +42,7 @@ export function createSentry(
       return event;
     },
   });
-  sentry.setTag('request_id', ctx.requestId);
+  for (const [name, value] of Object.entries(ctx.tags)) sentry.setTag(name, value);
   return sentry;
 }
 
@@ -59,16 +61,12 @@ export async function reportingFailures<T>(
     return await run();
   } catch (err) {
     const config = loadConfig(env);
-    if (config.ok && config.config.SENTRY_DSN) {
-      const sentry = new Toucan({
-        dsn: config.config.SENTRY_DSN,
-        environment: config.config.ENVIRONMENT,
-        release: config.config.RELEASE,
+    if (config.ok) {
+      createSentry(config.config, {
         // Without an execution context (a direct call), the report is sent without waiting for it.
-        context: { waitUntil: (p: Promise<unknown>) => (ctx ? ctx.waitUntil(p) : void p.catch(() => {})) },
-      });
-      sentry.setTag('handler', handler);
-      sentry.captureException(err);
+        waitUntil: (p) => (ctx ? ctx.waitUntil(p) : void p.catch(() => {})),
+        tags: { handler },
+      })?.captureException(err);
     }
     throw err;
   }

@@ -1,6 +1,7 @@
 /** Helpers for chat tests: send turns as JSON or SSE and read the events. */
 import { call } from './http';
-import { postJson } from './tenants';
+import { addSource, settled } from './sources';
+import { createTenant, openSession, postJson, type Tenant } from './tenants';
 
 export interface ChatAnswer {
   conversation_id: string;
@@ -52,4 +53,17 @@ export async function readEvents(res: Response): Promise<SseEvent[]> {
       return event && data ? { event, data: JSON.parse(data) as Record<string, unknown> } : undefined;
     })
     .filter((e): e is SseEvent => e !== undefined);
+}
+
+/** A small help centre: returns within 30 days, delivery in three to five working days. */
+export const HELP_CENTRE =
+  '# Returns\n\nItems can be returned within 30 days for a full refund.\n\n# Delivery\n\nStandard delivery takes three to five working days.';
+
+/** A fresh tenant whose knowledge (`content`) is ingested and ready, and an end-user session token. */
+export async function chatter(
+  opts: { project?: Record<string, unknown>; content?: string } = {},
+): Promise<{ tenant: Tenant; token: string }> {
+  const tenant = await createTenant(opts.project);
+  await settled(tenant, await addSource(tenant, { type: 'text', title: 'Help', content: opts.content ?? HELP_CENTRE }));
+  return { tenant, token: (await openSession(tenant)).body!.token };
 }
