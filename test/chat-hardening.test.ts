@@ -13,10 +13,10 @@ import { auth, createTenant, openSession, postJson, type Tenant } from './suppor
 import { parleyOpenAI } from './support/openai-client';
 
 /**
- * The fake OpenAI server under a host spelling of this file's own: the circuit breaker is keyed
- * by base URL and shared through Redis, so this file's failures never open another file's breaker.
+ * The fake OpenAI server on a lane of this file's own: the circuit breaker is keyed by base URL
+ * and shared through Redis, so this file's failures never open another file's breaker.
  */
-const baseUrl = () => fakeOpenAIUrl().replace('127.0.0.1', 'LocalHost');
+const baseUrl = () => fakeOpenAIUrl('chat-hardening');
 const withModel = (key: string) => ({ OPENAI_API_KEY: key, OPENAI_BASE_URL: baseUrl(), OPENAI_TIMEOUT_MS: '2000' });
 
 const from = (t: Tenant) => ({ 'cf-connecting-ip': `2001:db8::${t.userId.slice(0, 4)}:${t.userId.slice(4, 8)}` });

@@ -16,8 +16,8 @@ describe('fault suite: the model provider failing half its calls', () => {
     // No answer cache: every turn must reach the (failing) provider.
     const { token } = await chatter({ project: { settings: { cache_ttl_seconds: 0 } } });
     const key = await scenarioKey({ only: 'chat', failRate: 0.5, failWith: [500, 429, 'hang', 503] });
-    // A base URL of its own (localhost rather than 127.0.0.1): this suite's breaker is its own.
-    const baseUrl = fakeOpenAIUrl().replace('127.0.0.1', 'localhost');
+    // A lane (base URL) of its own: this suite's breaker is its own.
+    const baseUrl = fakeOpenAIUrl('fault-suite');
     const statuses: number[] = [];
     let degraded = 0;
     for (let i = 0; i < 12; i++) {
@@ -43,7 +43,7 @@ describe('fault suite: the model provider failing half its calls', () => {
   it('a provider that is down answers in degraded mode, marked as such, with citations', async () => {
     const { token } = await chatter();
     const key = await scenarioKey({ only: 'chat', failRate: 1, failWith: [500] });
-    const baseUrl = `http://localhost:${new URL(fakeOpenAIUrl()).port}/v1/`;
+    const baseUrl = fakeOpenAIUrl('provider-down');
     const res = await callWithEnv(
       withModel(key, baseUrl),
       '/api/v1/chat',

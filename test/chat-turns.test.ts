@@ -11,7 +11,7 @@ import { auth, openSession, postJson } from './support/tenants';
 
 const withModel = (key: string) => ({
   OPENAI_API_KEY: key,
-  OPENAI_BASE_URL: fakeOpenAIUrl().replace('127.0.0.1', 'LOCALhost'),
+  OPENAI_BASE_URL: fakeOpenAIUrl('chat-turns'),
 });
 
 describe('chat turns', () => {

@@ -49,6 +49,9 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // `/lane/<name>/v1/…` is served as `/v1/…`: a distinct base URL (and so a circuit breaker of
+    // its own in the Worker) for tests that make the provider fail.
+    url.pathname = url.pathname.replace(/^\/lane\/[\w-]+(?=\/v1\/)/, '');
     const route = `${req.method} ${url.pathname.replace(/\/+$/, '')}`;
     if (route === 'POST /__scenarios') {
       const knobs = parseKnobs(raw);

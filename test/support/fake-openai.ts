@@ -7,9 +7,14 @@ import type { RecordedRequests, ScenarioKnobs } from './openai-scenario';
 
 export type { RecordedRequest, RecordedRequests, ScenarioKnobs } from './openai-scenario';
 
-/** Base URL for the `openai` SDK and for `OPENAI_BASE_URL`, ending in `/v1`. */
-export function fakeOpenAIUrl(): string {
-  return inject('openaiUrl');
+/**
+ * Base URL for the `openai` SDK and for `OPENAI_BASE_URL`, ending in `/v1`. With `lane`, a base
+ * URL of its own for the same server: the Worker keys its circuit breaker by base URL (shared
+ * through Redis), so tests that make the provider fail use a lane and never open another's.
+ */
+export function fakeOpenAIUrl(lane?: string): string {
+  const url = inject('openaiUrl');
+  return lane ? url.replace(/\/v1$/, `/lane/${lane}/v1`) : url;
 }
 
 /** A healthy key of its own, so the request log holds only this caller's requests. */
