@@ -11,6 +11,11 @@ export interface AppVariables {
   config: Config;
   /** Lazily opened Postgres client for this request (closed after the response). */
   sql: () => Sql;
+  /**
+   * The same client, which the caller now owns and must close: for a streamed response that
+   * outlives the handler. Reusing it spares a second connection setup per request.
+   */
+  takeSql: () => Sql;
   /** The authenticated caller; set by `access()`. */
   principal: Principal;
   /** The project the request is scoped to, when there is one; set by `access()`. */

@@ -216,6 +216,24 @@ describe('resilient provider', () => {
     expect(await reached()).toBe(6);
   });
 
+  it('prepare() asks the breaker ahead; the next generate uses that answer, and release() gives a probe back', async () => {
+    const key = await scenarioKey({ failFirst: 1, failWith: [500], only: 'chat' });
+    const namespace = `test-${crypto.randomUUID()}`;
+    const opts = { namespace, failureThreshold: 1, cooldownMs: 200, cacheMs: 0 };
+    const provider = resilient(openai(key, { maxRetries: 0 }), opts);
+    expect((await generate(provider)).result.degraded).toBe(true); // opens the breaker
+    await sleep(250);
+
+    // Half-open: a prepared permit claims the probe; released unused, another call may probe.
+    const unused = resilient(openai(key, { maxRetries: 0 }), opts).prepare!();
+    await unused.release();
+    const probe = resilient(openai(key, { maxRetries: 0 }), opts);
+    const prepared = probe.prepare!();
+    expect((await generate(probe)).result).toMatchObject({ degraded: false });
+    await prepared.release(); // taken by generate: nothing to give back
+    expect(await requestsOf(key)).toHaveLength(2);
+  });
+
   it('the breaker state is shared through Redis, not the isolate', async () => {
     const key = await scenarioKey({ failEvery: 1, failWith: [500], only: 'chat' });
     const namespace = `test-${crypto.randomUUID()}`;

@@ -156,8 +156,16 @@ describe('POST /api/v1/chat (no OpenAI key: the local extractive provider)', () 
     });
     await sql`insert into usage_daily (project_id, day, turns, prompt_tokens, completion_tokens) values (${tenant.projectId}, (now() at time zone 'utc')::date, 1, 10, 5)
               on conflict (project_id, day) do update set prompt_tokens = 10, completion_tokens = 5`;
+    const stored = async () =>
+      (await sql<{ n: number }[]>`select count(*)::int as n from messages where project_id = ${tenant.projectId}`)[0]!
+        .n;
+    const before = await stored();
     const res = (await ask(token, { message: 'How long do refunds take?' })).res;
     await expectEnvelope(res, 429, 'budget_exceeded');
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Refused before anything is written: no conversation, no message, new or continued.
+    const next = await ask(token, { message: 'And shipping?', conversation_id: answer!.conversation_id });
+    await expectEnvelope(next.res, 429, 'budget_exceeded');
+    expect(await stored()).toBe(before);
   });
 });

@@ -14,6 +14,7 @@ import {
   neutralise,
   protectedStrings,
 } from '../src/chat/guard';
+import { SecretScanner } from '../src/chat/guard-scan';
 import { openaiProvider } from '../src/chat/openai-provider';
 import type { Passage } from '../src/chat/types';
 import { fakeOpenAIUrl, healthyKey, scenarioKey } from './support/fake-openai';
@@ -170,6 +171,15 @@ describe('output guard', () => {
     expect(out.join('')).toBe(text);
     // Released progressively, not all at the end.
     expect(out.length).toBeGreaterThan(pieces.length / 2);
+  });
+
+  it('streams: a first word that cannot begin a persona word is released at once', async () => {
+    const scanner = new SecretScanner([PERSONA]);
+    // "Water" is no prefix of a persona word: nothing waits for the next token.
+    expect(scanner.push('Water')).toEqual({ release: 'Water', blocked: false });
+    // "Ac" could still become "Acme": held until the word is complete.
+    expect(scanner.push(' Ac')).toEqual({ release: ' ', blocked: false });
+    expect(scanner.push('tually, ')).toEqual({ release: 'Actually, ', blocked: false });
   });
 });
 

@@ -219,6 +219,23 @@ describe('rate limits', () => {
     expectLimitHeaders(allowed, 2, 0, 60);
   });
 
+  it("a session is checked with its project's limits as last seen, and again once they changed", async () => {
+    // access() starts a session's check while the project loads (one round trip fewer before a
+    // chat answer), with the limits this isolate saw for the project last time; when the loaded
+    // settings say otherwise, that check is discarded and the request judged by the new limits.
+    const tenant = await createTenant();
+    await setRateLimits(tenant, { end_user: { per_minute: 2 } });
+    const token = await sessionToken(tenant);
+    await withinOneMinute(3);
+    expectLimitHeaders(await asEndUser(token), 2, 1, 60);
+    expectLimitHeaders(await asEndUser(token), 2, 0, 60);
+    await expectEnvelope(await asEndUser(token), 429, 'rate_limited');
+    await setRateLimits(tenant, { end_user: { per_minute: 50 } });
+    const raised = await asEndUser(token);
+    expect(raised.status).toBe(200);
+    expect(raised.headers.get('x-ratelimit-limit')).toBe('50');
+  });
+
   it('every check of one request costs exactly one Upstash round trip', async () => {
     const tenant = await createTenant();
     await setRateLimits(tenant, { end_user: { per_minute: 6 } });

@@ -298,3 +298,67 @@ function randomUnitVector(): number[] {
   const norm = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
   return v.map((x) => x / norm);
 }
+
+describe('retrieve: the search SQL (supabase/migrations/20261201000000_faster_search.sql)', () => {
+  type Tier = { k: number; matches: string; above: string | null };
+  const tiers = (text: string) =>
+    sql<Tier[]>`select k, matches::text, above::text from term_tiers(${text}, 0.5, 128)`.then((rows) => [...rows]);
+
+  it('term_tiers: all terms first, then all but one, down to half; each tier knows the one above', async () => {
+    const rows = await tiers('Aurora kettle warranty');
+    expect(rows.map((r) => r.k)).toEqual([3, 2]);
+    expect(rows[0]).toEqual({ k: 3, matches: "'aurora' & 'kettl' & 'warranti'", above: null });
+    expect(rows[1]!.matches.split(' | ').sort()).toEqual([
+      "'aurora' & 'kettl'",
+      "'aurora' & 'warranti'",
+      "'kettl' & 'warranti'",
+    ]);
+    expect(rows[1]!.above).toBe(rows[0]!.matches);
+    // Stopwords only: no tier, so no text search. Quotes and backslashes are lexemes, not syntax.
+    expect(await tiers('the of and')).toEqual([]);
+    expect((await tiers("o'brien back\\slash it's")).length).toBeGreaterThan(0);
+  });
+
+  it('term_tiers: a long question widens its lower tiers instead of spelling out thousands of groups', async () => {
+    const question = 'ordered Aurora kettle last week arrived broken lid hinge cracked want money back quickly';
+    const rows = await tiers(question);
+    const groups = rows.map((r) => r.matches.split(' | ').length);
+    const n = rows[0]!.k;
+    expect(rows.map((r) => r.k)).toEqual(Array.from({ length: n - Math.ceil(n / 2) + 1 }, (_, i) => n - i));
+    expect(Math.max(...groups)).toBeLessThanOrEqual(128);
+    // Widened tiers ask for fewer terms per group: still a superset of the tier they stand for.
+    const terms = rows.map((r) => r.matches.split(' | ')[0]!.split(' & ').length);
+    terms.forEach((n, i) => expect(n).toBeLessThanOrEqual(rows[i]!.k));
+  });
+
+  it('a chunk holding every search term ranks first even when many hold all but one (text only)', async () => {
+    const tenant = await createTenant();
+    const sourceId = await ingest(tenant, 'Kettles', `# Kettles\n\n${KETTLE}`);
+    // 60 chunks share two of the three terms; they fill a ranked list of any-term matches alone.
+    const crowd = Array.from({ length: 60 }, (_, i) => ({
+      content: `Model ${i} kettle: the warranty lasts ${i + 1} months, and the kettle warranty is transferable.`,
+      embedding: randomUnitVector(),
+    }));
+    const target = { content: 'The Borealis kettle has a lifetime warranty.', embedding: randomUnitVector() };
+    await insertChunks(tenant.projectId, sourceId, 'other-model', [...crowd, target]);
+    const { passages } = await retrieve(sql, {
+      projectId: tenant.projectId,
+      query: 'Borealis kettle warranty',
+      embedders: () => undefined, // no vectors at all: full-text search alone
+      topK: 3,
+    });
+    expect(passages[0]?.content).toBe(target.content);
+  });
+
+  it('nearest_chunks keeps its HNSW settings to the transaction that calls it', async () => {
+    const ef = "select current_setting('hnsw.ef_search', true) as ef";
+    await sql.begin(async (tx) => {
+      const before = (await tx.unsafe<{ ef: string | null }[]>(ef))[0]!.ef;
+      await tx`select count(*) from nearest_chunks(${crypto.randomUUID()}, 'none', ${`[${randomUnitVector().join(',')}]`}, 300)`;
+      // set_config(…, true) lasts to the end of the transaction, and never past it.
+      expect((await tx.unsafe<{ ef: string | null }[]>(ef))[0]!.ef).toBe('600');
+      expect(before).not.toBe('600');
+    });
+    expect((await sql.unsafe<{ ef: string | null }[]>(ef))[0]!.ef).not.toBe('600');
+  });
+});

@@ -17,8 +17,8 @@ import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { isUuid } from '../ids';
 import { annotate } from '../http/openapi';
-import type { Role } from '../projects/schemas';
-import { checkLimits, rateLimitRedis, type LimitCheck } from '../ratelimit';
+import type { ProjectSettings, Role } from '../projects/schemas';
+import { checkLimits, rateLimitRedis, type LimitCheck, type LimitDecision } from '../ratelimit';
 import { InvalidTokenError } from './jwt';
 import { bearer, resolvePrincipal, type Principal, type PrincipalKind, type ProjectContext } from './principal';
 
@@ -50,7 +50,10 @@ function touchKey(c: Context<AppEnv>, keyId: string): void {
   );
 }
 
-async function authenticate(c: Context<AppEnv>): Promise<{ principal: Principal; project?: ProjectContext }> {
+async function authenticate(
+  c: Context<AppEnv>,
+  onSession?: Parameters<typeof resolvePrincipal>[4],
+): Promise<{ principal: Principal; project?: ProjectContext }> {
   const token = bearer(c.req.header('authorization'));
   if (!token) {
     throw new AppError('unauthorized', 'Send a credential as `Authorization: Bearer <token>`', {
@@ -58,7 +61,7 @@ async function authenticate(c: Context<AppEnv>): Promise<{ principal: Principal;
     });
   }
   try {
-    return await resolvePrincipal(token, c.get('sql')(), c.get('config'), (keyId) => touchKey(c, keyId));
+    return await resolvePrincipal(token, c.get('sql')(), c.get('config'), (keyId) => touchKey(c, keyId), onSession);
   } catch (err) {
     if (err instanceof InvalidTokenError) {
       throw new AppError('unauthorized', `Invalid credential: ${err.message}`, {
@@ -147,14 +150,59 @@ function limitChecks(c: Context<AppEnv>, principal: Principal, endUser: string |
   }
 }
 
+function decideLimits(
+  c: Context<AppEnv>,
+  principal: Principal,
+  settings: ProjectSettings | undefined,
+  endUser: string | undefined,
+): Promise<LimitDecision> {
+  return checkLimits(rateLimitRedis(c.get('config')), limitChecks(c, principal, endUser), settings);
+}
+
+// Deliberate isolate-level state: the rate limits each project had when this isolate last
+// loaded it. A session's limits are checked with them while its project loads (one round trip
+// fewer before a chat answer); when the loaded limits differ, the check runs again with those.
+const knownLimits = new Map<string, string>();
+const KNOWN_LIMITS_MAX = 10_000;
+
+function limitsKey(settings: ProjectSettings | undefined): string {
+  return JSON.stringify(settings?.rate_limits ?? null);
+}
+
+function rememberLimits(project: ProjectContext): void {
+  if (knownLimits.size >= KNOWN_LIMITS_MAX) knownLimits.clear();
+  knownLimits.set(project.id, limitsKey(project.settings));
+}
+
+interface EarlyDecision {
+  limits: string;
+  decision: Promise<LimitDecision>;
+}
+
+/** Starts a session's rate-limit check with the limits its project had last time, if known. */
+function decideEarly(
+  c: Context<AppEnv>,
+  principal: Extract<Principal, { kind: 'session' }>,
+): EarlyDecision | undefined {
+  const limits = knownLimits.get(principal.projectId);
+  if (limits === undefined) return undefined;
+  const settings = { rate_limits: JSON.parse(limits) as ProjectSettings['rate_limits'] } as ProjectSettings;
+  const decision = decideLimits(c, principal, settings, undefined);
+  decision.catch(() => {});
+  return { limits, decision };
+}
+
 async function rateLimit(
   c: Context<AppEnv>,
   principal: Principal,
   project: ProjectContext | undefined,
   endUser: string | undefined,
+  early: EarlyDecision | undefined,
 ): Promise<void> {
-  const checks = limitChecks(c, principal, endUser);
-  const decision = await checkLimits(rateLimitRedis(c.get('config')), checks, project?.settings);
+  const decision =
+    early && early.limits === limitsKey(project?.settings)
+      ? await early.decision
+      : await decideLimits(c, principal, project?.settings, endUser);
   if (decision.status === 'unavailable') return;
   const resetSeconds = Math.ceil(decision.reset / 1000);
   c.header('X-RateLimit-Limit', String(decision.limit));
@@ -175,7 +223,12 @@ async function rateLimit(
 
 export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const { principal, project: credentialProject } = await authenticate(c);
+    // A session's limits are checked while its project loads (see knownLimits); only for routes
+    // that accept sessions, so a refused credential kind costs no limit.
+    let early: EarlyDecision | undefined;
+    const { principal, project: credentialProject } = await authenticate(c, (session) => {
+      if (rule.principals.includes('session')) early = decideEarly(c, session);
+    });
     if (!rule.principals.includes(principal.kind)) {
       const kind = principal.kind.replace('_', ' ');
       throw new AppError(
@@ -200,7 +253,8 @@ export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
     c.set('principal', principal);
     c.set('project', project);
     const endUser = principal.kind === 'secret_key' ? await actingFor(c, rule.actsFor) : undefined;
-    await rateLimit(c, principal, project, endUser);
+    if (project) rememberLimits(project);
+    await rateLimit(c, principal, project, endUser, principal.kind === 'session' ? early : undefined);
     await next();
   };
   return annotate(middleware, { kind: 'access', principals: rule.principals });

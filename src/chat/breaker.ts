@@ -41,6 +41,8 @@ export interface CircuitBreaker {
   success(permit: BreakerPermit): Promise<void>;
   /** The permitted call failed in a way that says the provider is unhealthy. Never throws. */
   failure(permit: BreakerPermit): Promise<void>;
+  /** The permit goes unused (no call was made): a claimed probe is given back. Never throws. */
+  release(permit: BreakerPermit): Promise<void>;
 }
 
 export interface RedisBreakerOptions {
@@ -153,6 +155,15 @@ export function redisBreaker(options: RedisBreakerOptions): CircuitBreaker {
         log('info', 'circuit breaker closed: the probe call succeeded', { target });
       } catch (err) {
         unavailable('success', err);
+      }
+    },
+
+    async release(permit) {
+      if (permit.state !== 'half-open') return;
+      try {
+        await redis.hdel(stateKey, 'probe_until');
+      } catch (err) {
+        unavailable('release', err);
       }
     },
 

@@ -12,8 +12,9 @@
  * Hold-back strategy: the scanner releases everything except the shortest tail that could still
  * become the start of a match — the longest text suffix that is a proper prefix of a short
  * secret, the words of any partial run of a long secret that the next word could extend, and
- * the last word while it may still grow. A secret therefore always completes inside held-back
- * text, however the deltas split it, and ordinary text is delayed by a word or two at most.
+ * the last word while it may still grow into a word of a long secret. A secret therefore always
+ * completes inside held-back text, however the deltas split it, and ordinary text is delayed by a
+ * word or two at most — not at all while its words cannot become a long secret's words.
  */
 
 const MARK = /\p{M}/u;
@@ -65,6 +66,8 @@ export class SecretScanner {
   private readonly long: string[][] = [];
   /** Folded word → every (long secret, word index) where it occurs. */
   private readonly index = new Map<string, Array<[number, number]>>();
+  /** Every prefix of an indexed word: a partial word outside it cannot become one. */
+  private readonly prefixes = new Set<string>();
   private raw = '';
   private released = 0;
   /** Folded letters/digits of the text, and the raw offset each came from. */
@@ -87,6 +90,7 @@ export class SecretScanner {
           const at = this.index.get(w) ?? [];
           at.push([n, pos]);
           this.index.set(w, at);
+          for (let k = 1; k <= w.length; k++) this.prefixes.add(w.slice(0, k));
         });
       } else {
         const folded = words.join('');
@@ -164,7 +168,8 @@ export class SecretScanner {
   /** The raw offset from which text must be held back (see the header). */
   private holdFrom(): number {
     let hold = this.raw.length;
-    if (this.word) hold = Math.min(hold, this.wordStart);
+    // A word still growing is held only while it could become a word of a long secret.
+    if (this.word && this.prefixes.has(this.word)) hold = Math.min(hold, this.wordStart);
     for (const run of this.runs) hold = Math.min(hold, run.start);
     for (const s of this.short) {
       for (let k = Math.min(s.length - 1, this.folded.length); k > 0; k--) {

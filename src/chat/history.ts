@@ -6,9 +6,12 @@
  */
 import type { Sql } from 'postgres';
 import { recentMessages, type ConversationRow, type MessageRow } from './store';
+import type { RecentMessage } from './turn-sql';
 import type { ChatMessage } from './types';
 
 const WINDOW_MESSAGES = 8;
+/** Messages to load for the window: one more than it holds, to know whether older ones exist. */
+export const HISTORY_FETCH = WINDOW_MESSAGES + 1;
 const WINDOW_CHARS = 6000;
 const SUMMARY_CHARS = 1500;
 
@@ -20,12 +23,23 @@ export interface History {
 const firstSentence = (text: string): string =>
   (/^(.{1,200}?[.!?])(\s|$)/s.exec(text)?.[1] ?? text.slice(0, 200)).trim();
 
-/** Loads the window before `beforeSeq` and folds older turns into the summary when needed. */
-export async function loadHistory(sql: Sql, conversation: ConversationRow, beforeSeq: number): Promise<History> {
+/**
+ * Loads the window before `beforeSeq` and folds older turns into the summary when needed.
+ * `loaded`: the conversation's latest HISTORY_FETCH messages when the caller read them already
+ * (see beginTurn); otherwise they are queried.
+ */
+export async function loadHistory(
+  sql: Sql,
+  conversation: ConversationRow,
+  beforeSeq: number,
+  loaded?: RecentMessage[],
+): Promise<History> {
   // Nothing comes before a conversation's first message: no query.
   if (beforeSeq <= 1) return { messages: [], summary: conversation.summary };
-  const recent = (await recentMessages(sql, conversation.id, WINDOW_MESSAGES + 1)).filter((m) => m.seq < beforeSeq);
-  const window: MessageRow[] = [];
+  const recent = (loaded ?? (await recentMessages(sql, conversation.id, HISTORY_FETCH))).filter(
+    (m) => m.seq < beforeSeq,
+  );
+  const window: RecentMessage[] = [];
   let chars = 0;
   for (const m of [...recent].reverse()) {
     if (window.length >= WINDOW_MESSAGES || chars + m.content.length > WINDOW_CHARS) break;

@@ -56,10 +56,24 @@ export function resilientProvider({ primary, fallback, breaker }: ResilientOptio
     );
   };
 
+  // A permit asked for ahead of time by prepare(), taken by the next generate().
+  let prepared: Promise<BreakerPermit> | undefined;
   return {
     name: `resilient(${primary.name})`,
+    prepare() {
+      const permit = (prepared ??= breaker.acquire());
+      return {
+        release: async () => {
+          if (prepared !== permit) return; // generate() took it
+          prepared = undefined;
+          await breaker.release(await permit);
+        },
+      };
+    },
     async generate(messages, context, opts): Promise<Generation> {
-      const permit = await breaker.acquire();
+      const pending = prepared ?? breaker.acquire();
+      prepared = undefined;
+      const permit = await pending;
       if (!permit.allowed) return fallback.generate(messages, context, opts);
 
       let generation: Generation;

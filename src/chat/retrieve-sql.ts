@@ -1,7 +1,8 @@
 /**
  * The SQL behind retrieval (src/chat/retrieve.ts): which embedding models a project's chunks
  * use, and one hybrid search statement — pgvector cosine per model fused with Postgres
- * full-text search by reciprocal rank fusion — run in a transaction that sets the HNSW knobs.
+ * full-text search by reciprocal rank fusion (the functions it calls are in
+ * supabase/migrations/20261201000000_faster_search.sql).
  * Every statement is filtered by project_id; vectors are only compared within one model.
  */
 import type { Sql } from 'postgres';
@@ -14,6 +15,9 @@ export const RRF_K = 60;
  * distinct search terms (stemmed, stopwords removed, title included).
  */
 export const MIN_TEXT_COVERAGE = 0.5;
+
+/** Most AND groups in one tier's query (term_tiers); tiers needing more are widened. */
+const MAX_TERM_GROUPS = 128;
 
 /** The query embedded with one model, and the similarity a chunk of that model needs. */
 export interface QueryVector {
@@ -38,21 +42,26 @@ export interface SearchRow {
 }
 
 /**
- * The embedding models of the project's chunks, as a loose index scan over
- * chunks_project_idx (project_id, embedding_model): one index probe per model, however many
- * chunks the project holds.
+ * The embedding models of a project's chunks as a loose index scan over chunks_project_idx
+ * (project_id, embedding_model): one index probe per model, however many chunks it holds.
+ * A WITH RECURSIVE element named `models`; `project` is an SQL expression of the project's id.
  */
-export async function projectModels(sql: Sql, projectId: string): Promise<string[]> {
-  const rows = await sql<{ model: string }[]>`
-    with recursive models(model) as (
-      (select embedding_model from chunks where project_id = ${projectId} order by embedding_model limit 1)
+export function embeddingModelsCte(sql: Sql, project: ReturnType<Sql>) {
+  return sql`models(model) as (
+      (select embedding_model from chunks where project_id = ${project} order by embedding_model limit 1)
       union all
       select (
         select c.embedding_model from chunks c
-        where c.project_id = ${projectId} and c.embedding_model > m.model
+        where c.project_id = ${project} and c.embedding_model > m.model
         order by c.embedding_model limit 1)
       from models m where m.model is not null
-    )
+    )`;
+}
+
+/** The embedding models of the project's chunks (see embeddingModelsCte). */
+export async function projectModels(sql: Sql, projectId: string): Promise<string[]> {
+  const rows = await sql<{ model: string }[]>`
+    with recursive ${embeddingModelsCte(sql, sql`${projectId}::uuid`)}
     select model from models where model is not null`;
   return rows.map((r) => r.model);
 }
@@ -67,9 +76,10 @@ export interface HybridSearch {
 }
 
 /**
- * Runs the hybrid search in one transaction, pipelined: BEGIN, the HNSW settings, the search
- * and COMMIT are sent together on one reserved connection (Hyperdrive pools in transaction mode,
- * so the settings must be SET LOCAL). Returns qualifying chunks, best fused score first.
+ * Runs the hybrid search as one statement: nearest_chunks sets the HNSW knobs for the
+ * statement's own transaction (Hyperdrive pools in transaction mode, so settings must be local),
+ * so no explicit transaction or reserved connection is needed and the search can run beside
+ * other queries of the turn. Returns qualifying chunks, best fused score first.
  */
 export async function hybridSearch(sql: Sql, search: HybridSearch): Promise<SearchRow[]> {
   const { projectId, candidates } = search;
@@ -79,41 +89,47 @@ export async function hybridSearch(sql: Sql, search: HybridSearch): Promise<Sear
     min_similarity: v.minSimilarity,
     needs_term: v.needsSharedTerm,
   }));
-  // websearch_to_tsquery reads "or" as OR: any term finds a chunk (recall); the coverage
-  // check below decides whether a text-only match is strong enough to keep.
+  // The text list: chunks holding all of the question's terms, then all but one, and so on down
+  // to MIN_TEXT_COVERAGE of them, each tier found through the GIN index (term_tiers,
+  // supabase/migrations/20261201000000_faster_search.sql) and ranked within by ts_rank
+  // against any term (websearch_to_tsquery reads "or" as OR). The tiers stop once the list is
+  // full, so a common word of the question never makes the search rank thousands of chunks.
+  // The coverage check below still decides which chunks qualify (the widest tier may ask for
+  // fewer terms when the question has many).
   const anyTerm = search.words.join(' or ');
   const allTerms = search.words.join(' ');
 
-  const tx = await sql.reserve();
-  try {
-    const settled = await Promise.allSettled([
-      tx`begin`,
-      tx.unsafe(hnswSettings(candidates)),
-      tx<SearchRow[]>`
+  return sql<SearchRow[]>`
         with q as (
           select x.model, x.embedding::vector as v, x.min_similarity, x.needs_term
-          from jsonb_to_recordset(${tx.json(queryVectors)})
+          from jsonb_to_recordset(${sql.json(queryVectors)})
             as x(model text, embedding text, min_similarity float8, needs_term boolean)
         ),
         vec as (
           select n.id, row_number() over (partition by q.model order by n.distance) as rank
-          from q cross join lateral (
-            select c.id, c.embedding <=> q.v as distance
-            from chunks c
-            where c.project_id = ${projectId} and c.embedding_model = q.model
-            order by c.embedding <=> q.v
-            limit ${candidates}
-          ) n
+          from q cross join lateral nearest_chunks(${projectId}, q.model, q.v, ${candidates}) n
         ),
         terms as (
           select websearch_to_tsquery('english', ${anyTerm}) as query, to_tsvector('english', ${allTerms}) as lexemes
         ),
+        tiers as materialized (
+          select * from term_tiers(${allTerms}, ${MIN_TEXT_COVERAGE}, ${MAX_TERM_GROUPS})
+        ),
         txt as (
-          select c.id, row_number() over (order by ts_rank_cd(c.fts, t.query) desc, c.id) as rank
-          from chunks c cross join terms t
-          where c.project_id = ${projectId} and c.fts @@ t.query
-          order by ts_rank_cd(c.fts, t.query) desc, c.id
-          limit ${candidates}
+          select id, row_number() over (order by k desc, text_rank desc, id) as rank
+          from (
+            select tier.k, m.id, m.text_rank
+            from (select * from tiers order by k desc) tier
+            cross join lateral (
+              select c.id, ts_rank(c.fts, t.query) as text_rank
+              from chunks c cross join terms t
+              where c.project_id = ${projectId} and c.fts @@ tier.matches
+                and (tier.above is null or not c.fts @@ tier.above)
+              order by text_rank desc, c.id
+              limit ${candidates}
+            ) m
+            limit ${candidates}
+          ) found
         ),
         fused as (
           select id, sum(1.0 / (${RRF_K} + rank))::float8 as score
@@ -136,38 +152,5 @@ export async function hybridSearch(sql: Sql, search: HybridSearch): Promise<Sear
         where (similarity >= min_similarity and (not needs_term or coverage > 0))
           or coverage >= ${MIN_TEXT_COVERAGE}
         order by score desc, similarity desc, id
-        limit ${candidates}`,
-      // An aborted transaction ends here too: COMMIT then rolls back.
-      tx`commit`,
-    ]);
-    // The first failure is the cause (a failed statement makes the later ones fail too).
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    const [, , rows] = settled;
-    return rows.status === 'fulfilled' ? rows.value : [];
-  } finally {
-    // Only after every statement settled: releasing earlier could hand the pool a connection
-    // with the transaction still open.
-    tx.release();
-  }
-}
-
-/**
- * SET LOCAL hnsw.ef_search (the candidate list; at least the rows wanted) and iterative scans
- * (pgvector ≥ 0.8: keep scanning the index until enough rows pass the project filter). Older
- * pgvector rejects the iterative_scan name; the block then keeps ef_search alone, so the
- * search degrades to fewer filtered rows instead of failing. `efSearch` is an integer we
- * compute, never input, which is why it can be inlined (DO blocks take no parameters).
- */
-function hnswSettings(candidates: number): string {
-  const efSearch = Math.min(1000, Math.max(40, Math.trunc(candidates) * 2));
-  return `do $$
-begin
-  set local hnsw.ef_search = ${efSearch};
-  begin
-    set local hnsw.iterative_scan = relaxed_order;
-  exception when others then
-    null;
-  end;
-end $$`;
+        limit ${candidates}`;
 }

@@ -1,8 +1,9 @@
 /**
  * Retrieval for a chat turn: hybrid search over the project's chunks — pgvector cosine per
  * embedding model, fused with Postgres full-text search by reciprocal rank fusion — then a
- * relevance floor and near-duplicate removal. Two SQL round trips: the project's embedding
- * models, then the search (one pipelined transaction). The SQL is in retrieve-sql.ts.
+ * relevance floor and near-duplicate removal. One SQL round trip (the search), plus one for the
+ * project's embedding models unless the caller has them. The SQL
+ * is in retrieve-sql.ts.
  */
 import type { Sql } from 'postgres';
 import { EMBEDDING_DIMENSIONS, LOCAL_EMBEDDING_MODEL, embedWithModel, type Embedder } from '../ai/embeddings';
@@ -55,6 +56,8 @@ export interface RetrieveInput {
   minSimilarity?: number;
   /** Rows taken from each ranked list (per model, and full-text) before fusion; default 40. */
   candidates?: number;
+  /** The embedding models of the project's chunks when the caller read them already; else queried. */
+  models?: string[];
 }
 
 export interface RetrieveResult {
@@ -72,8 +75,8 @@ export interface RetrieveResult {
  *   and compared only with chunks of that model. A model without an embedder here, or whose
  *   embedder fails or answers with another model, is skipped: its chunks can still be found by
  *   full-text search (fail-open — keyword matches beat no answer; the skip is logged).
- * - Fusion: each model's list and the full-text list (any search term, ranked by ts_rank_cd)
- *   contribute 1 / (60 + rank); passages are ordered by the sum.
+ * - Fusion: each model's list and the full-text list (chunks holding at least half the search
+ *   terms, ranked by ts_rank) contribute 1 / (60 + rank); passages are ordered by the sum.
  * - Floor: a passage is kept when its similarity reaches `minSimilarity` under its own model
  *   (for {@link LEXICAL_MODELS}, only if it also shares a search term with the question), or when its text (title included) contains more than half of the question's distinct search
  *   terms ({@link MIN_TEXT_COVERAGE}) — how exact identifiers like "SKU-7741" are found, which
@@ -89,7 +92,7 @@ export async function retrieve(sql: Sql, input: RetrieveInput): Promise<Retrieve
   if (!query) return { passages: [], models: [], timings };
 
   let started = performance.now();
-  const present = await projectModels(sql, input.projectId);
+  const present = input.models ?? (await projectModels(sql, input.projectId));
   timings.search_ms += performance.now() - started;
   if (present.length === 0) return { passages: [], models: [], timings: round(timings) };
 

@@ -11,19 +11,17 @@ import type { Redis } from '@upstash/redis/cloudflare';
 import type { Sql } from 'postgres';
 import type { Embedder } from '../ai/embeddings';
 import type { ProjectSettings } from '../projects/schemas';
-import { cacheKey, DEFAULT_CACHE_TTL_SECONDS, isPersonal, readCache, writeCache } from './cache';
+import { cacheKey, DEFAULT_CACHE_TTL_SECONDS, isPersonal, readCache, writeCache, type CachedAnswer } from './cache';
 import { GUARD_REFUSAL, buildPrompt, guardDeltas, protectedStrings } from './guard';
 import { EXTRACTIVE_MODEL, extractiveAnswer } from './extractive';
 import { groundingScore } from './grounding';
-import { loadHistory } from './history';
+import { HISTORY_FETCH, loadHistory } from './history';
 import { citationsFrom, retrieve, standaloneQuery } from './retrieve';
-import { decideRoute, type Complete } from './route';
+import { decideRoute, decideRules, type Complete } from './route';
 import { isFollowUp } from './standalone-query';
-import { appendMessage, createConversation, findConversation, type ConversationRow, type MessageRow } from './store';
 import { openTicket } from './tickets';
+import { beginTurn, storeAnswer, type BegunTurn } from './turn-sql';
 import type { ChatMessage, ChatProvider, Citation, Passage, RouteDecision, Usage } from './types';
-import { assertWithinBudget, recordUsage } from './usage';
-import { AppError } from '../errors';
 
 export const DEFAULT_PERSONA = 'You are a helpful, concise support assistant for this business.';
 /** Answers grounded below this offer a human, unless the project sets `grounding_threshold`. */
@@ -50,6 +48,8 @@ export interface TurnInput {
   message: string;
   /** Earlier turns supplied by the client (OpenAI-style requests); otherwise the stored history. */
   history?: ChatMessage[];
+  /** The project's knowledge version (answer cache) and embedding models (retrieval). */
+  knowledge: { version: string; embeddingModels: string[] };
   signal?: AbortSignal;
 }
 
@@ -95,44 +95,94 @@ function completer(deps: TurnDeps, model: string | undefined, signal?: AbortSign
   };
 }
 
-async function conversationFor(deps: TurnDeps, input: TurnInput): Promise<ConversationRow> {
-  if (!input.conversationId)
-    return createConversation(deps.sql, input.projectId, input.endUserId, input.message.trim() || 'Conversation');
-  const found = await findConversation(deps.sql, input.projectId, input.conversationId, input.endUserId);
-  if (!found) throw new AppError('not_found', 'Conversation not found');
-  if (found.status === 'closed') throw new AppError('conflict', 'This conversation is closed; start a new one');
-  return found;
-}
-
 async function emitText(sink: TurnSink, text: string): Promise<void> {
   for (const piece of text.match(/\S+\s*/g) ?? [text]) await sink.delta(piece);
 }
 
-export interface StartedTurn {
+export interface StartedTurn extends BegunTurn {
   deps: TurnDeps;
   input: TurnInput;
-  conversation: ConversationRow;
-  userMessage: MessageRow;
   started: number;
+  /** What a new conversation's first turn started alongside beginTurn (see lookAhead). */
+  ahead?: LookAhead;
+  /** The provider's admission check, started alongside beginTurn; released if nothing is generated. */
+  prepared?: { release(): Promise<void> };
+}
+
+/**
+ * A new conversation has no history to rewrite its question with, and its first question is the
+ * only one that may be answered from the cache: so its search and its cache lookup need not wait
+ * for the conversation to be stored. Both are read-only, so a turn refused by beginTurn or
+ * answered without knowledge (small talk, a handoff) only wastes them.
+ */
+interface LookAhead {
+  passages: Promise<Passage[]>;
+  /** The answer cache's key and entry, when the question may be cached. */
+  cache?: Promise<{ key: string; hit: CachedAnswer | undefined }>;
+}
+
+function lookAhead(deps: TurnDeps, input: TurnInput): LookAhead {
+  const passages = search(deps, input, standaloneQuery([], input.message), input.knowledge.embeddingModels);
+  passages.catch(() => {});
+  if (!mayCache(input, 1)) return { passages };
+  const cache = (async () => {
+    const key = await cacheKey(input.projectId, input.knowledge.version, input.message);
+    return { key, hit: await readCache(deps.redis, key) };
+  })();
+  cache.catch(() => {});
+  return { passages, cache };
+}
+
+/** The answer cache: first turn (no history from the client either), nothing personal. */
+function mayCache(input: TurnInput, seq: number): boolean {
+  return (
+    seq === 1 &&
+    !input.history?.length &&
+    !isPersonal(input.message) &&
+    (input.settings.cache_ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS) > 0
+  );
 }
 
 /**
  * The part of a turn that can still fail with a plain HTTP error (budget spent, unknown or
- * closed conversation): done before a streaming response is committed. Stores the user's message.
+ * closed conversation): done before a streaming response is committed. One round trip checks
+ * the budget, continues or creates the conversation, stores the user's message and reads what
+ * the rest of the turn needs (see beginTurn).
  */
 export async function startTurn(deps: TurnDeps, input: TurnInput): Promise<StartedTurn> {
   const started = Date.now();
-  // An existing conversation is read while the budget is checked; a new one is only created
-  // once the budget allows the turn.
-  const existing = input.conversationId ? conversationFor(deps, input) : undefined;
-  existing?.catch(() => {});
-  await assertWithinBudget(deps.sql, input.projectId, input.settings.daily_token_budget);
-  const conversation = await (existing ?? conversationFor(deps, input));
-  const userMessage = await appendMessage(deps.sql, input.projectId, conversation.id, {
-    role: 'user',
-    content: input.message,
+  // Messages the rules already answer without knowledge (greetings, handoff requests, abuse)
+  // start nothing ahead.
+  const question = decideRules(input.message).route === 'question';
+  const ahead = question && !input.conversationId && !input.history?.length ? lookAhead(deps, input) : undefined;
+  const prepared = question ? deps.provider.prepare?.() : undefined;
+  let begun;
+  try {
+    begun = await beginTurn(deps.sql, {
+      projectId: input.projectId,
+      endUserId: input.endUserId,
+      conversationId: input.conversationId,
+      message: input.message,
+      budget: input.settings.daily_token_budget,
+      recentLimit: HISTORY_FETCH,
+    });
+  } catch (err) {
+    await prepared?.release();
+    throw err;
+  }
+  return { ...begun, deps, input, started, ahead, prepared };
+}
+
+async function search(deps: TurnDeps, input: TurnInput, query: string, models: string[]): Promise<Passage[]> {
+  const { passages } = await retrieve(deps.sql, {
+    projectId: input.projectId,
+    query,
+    embedders: deps.embedders,
+    topK: input.settings.top_k,
+    minSimilarity: input.settings.min_similarity,
+    models,
   });
-  return { deps, input, conversation, userMessage, started };
+  return passages;
 }
 
 export async function runTurn(deps: TurnDeps, input: TurnInput, sink: TurnSink): Promise<TurnOutcome> {
@@ -149,6 +199,8 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   // Every turn's event sequence is the same (meta, delta…, citations, done): replies that cite
   // nothing still send their (empty) citations.
   let citationsSent = false;
+  // The conversation's run of ungrounded answers, stored with the answer (question turns only).
+  let streak: number | undefined = undefined;
   const sendCitations = async (citations: Citation[]): Promise<void> => {
     citationsSent = true;
     await sink.citations(citations);
@@ -157,10 +209,12 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     o: Omit<TurnOutcome, 'conversationId' | 'messageId'>,
     model: string | null,
   ): Promise<TurnOutcome> => {
+    // Answers that called no model give the provider's admission back (no-op after a generation).
+    await turn.prepared?.release();
     if (!citationsSent) await sendCitations(o.citations);
-    const stored = await appendMessage(sql, input.projectId, conversation.id, {
+    const stored = await storeAnswer(sql, input.projectId, conversation.id, {
       id: answerId,
-      role: 'assistant',
+      ungroundedStreak: streak,
       content: o.content,
       citations: o.citations,
       grounding: o.grounding,
@@ -171,7 +225,6 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
       usage: o.usage ?? null,
       latencyMs: Date.now() - started,
     });
-    await recordUsage(sql, input.projectId, o.usage, o.cached);
     return { ...o, conversationId: conversation.id, messageId: stored.id };
   };
   await sink.meta({ conversation_id: conversation.id, message_id: answerId });
@@ -244,15 +297,30 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  // The answer cache: first turn (no history from the client either), nothing personal.
-  const cacheable =
-    userMessage.seq === 1 &&
-    !input.history?.length &&
-    !isPersonal(input.message) &&
-    (settings.cache_ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS) > 0;
-  const key = cacheable ? await answerKey(sql, input) : undefined;
-  const hit = key ? await readCache(deps.redis, key) : undefined;
+  // The cache lookup (a first turn's started in startTurn) and the search run at once (the
+  // provider's admission check too, since startTurn): a miss costs no extra round trip, a hit
+  // wastes one search.
+  const cache =
+    turn.ahead?.cache ??
+    (mayCache(input, userMessage.seq)
+      ? cacheKey(input.projectId, input.knowledge.version, input.message).then(async (key) => ({
+          key,
+          hit: await readCache(deps.redis, key),
+        }))
+      : Promise.resolve(undefined));
+  const found = (async () => {
+    const history = input.history
+      ? { messages: input.history.slice(-8), summary: null }
+      : await loadHistory(sql, conversation, userMessage.seq, turn.recent);
+    if (turn.ahead) return { history, query: standaloneQuery([], input.message), passages: await turn.ahead.passages };
+    const query = await standalone(deps, history.messages, input.message, settings.model, input.signal);
+    return { history, query, passages: await search(deps, input, query, input.knowledge.embeddingModels) };
+  })();
+  const looked = await cache.catch(() => undefined);
+  const key = looked?.key;
+  const hit = looked?.hit;
   if (hit) {
+    found.catch(() => {});
     await emitText(sink, hit.content);
     await sendCitations(hit.citations);
     return await finish(
@@ -268,18 +336,13 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
       hit.model,
     );
   }
-
-  const history = input.history
-    ? { messages: input.history.slice(-8), summary: null }
-    : await loadHistory(sql, conversation, userMessage.seq);
-  const query = await standalone(deps, history.messages, input.message, settings.model, input.signal);
-  const { passages } = await retrieve(sql, {
-    projectId: input.projectId,
-    query,
-    embedders: deps.embedders,
-    topK: settings.top_k,
-    minSimilarity: settings.min_similarity,
-  });
+  let history, query, passages;
+  try {
+    ({ history, query, passages } = await found);
+  } catch (err) {
+    await turn.prepared?.release();
+    throw err;
+  }
 
   const persona = settings.persona?.trim() || DEFAULT_PERSONA;
   const messages = buildPrompt({
@@ -327,8 +390,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
 
   // Repeated answers without support, or one below the project's threshold, offer a human.
   const ungrounded = passages.length === 0 || grounding < (settings.grounding_threshold ?? DEFAULT_GROUNDING_THRESHOLD);
-  const streak = ungrounded ? conversation.ungrounded_streak + 1 : 0;
-  await sql`update conversations set ungrounded_streak = ${streak} where id = ${conversation.id}`;
+  streak = ungrounded ? conversation.ungrounded_streak + 1 : 0;
   if (ungrounded && (streak >= UNGROUNDED_STREAK_FOR_OFFER || passages.length > 0)) {
     const offer = `${content.endsWith('\n') ? '' : '\n\n'}${HUMAN_OFFER}`;
     content += offer;
@@ -358,13 +420,6 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
   return outcome;
-}
-
-/** The cache key of a first-turn question under the project's current knowledge version. */
-async function answerKey(sql: Sql, input: TurnInput): Promise<string> {
-  const [row] = await sql<{ knowledge_version: string }[]>`
-    select knowledge_version::text from projects where id = ${input.projectId}`;
-  return cacheKey(input.projectId, row?.knowledge_version ?? '0', input.message);
 }
 
 /** Messages that need no retrieval: greetings, abuse, empty input, out-of-scope requests. */

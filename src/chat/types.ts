@@ -74,6 +74,12 @@ export interface Generation {
  */
 export interface ChatProvider {
   readonly name: string;
+  /**
+   * Optional: starts what the next `generate()` must know before calling the model (a circuit
+   * breaker's admission), so that it overlaps other work such as retrieval. Call the returned
+   * `release` when no generation follows after all.
+   */
+  prepare?(): { release(): Promise<void> };
   generate(
     messages: ChatMessage[],
     context: { question: string; passages: Passage[] },

@@ -23,16 +23,23 @@ const DEFAULT_MAX_BODY = ConfigSchema.shape.MAX_BODY_BYTES.parse(undefined);
  * Opens Postgres only when a handler asks for it, and closes it after the response (in
  * waitUntil, bounded). The runtime would close a request's sockets anyway; closing explicitly
  * keeps callers that share one I/O context (tests, internal dispatch) from piling up
- * connections. postgres.js's end() used to leave an unhandled rejection on workerd
+ * connections. A handler whose response outlives it (a stream) takes the client over with
+ * `takeSql()` and closes it itself. postgres.js's end() used to leave an unhandled rejection on workerd
  * (porsager/postgres#1196, #1202); patches/postgres+3.4.9.patch fixes that.
  */
 const lazySql: MiddlewareHandler<AppEnv> = async (c, next) => {
   let sql: Sql | undefined;
-  c.set('sql', () => (sql ??= createSql(c.env.HYPERDRIVE.connectionString)));
+  let taken = false;
+  const open = () => (sql ??= createSql(c.env.HYPERDRIVE.connectionString));
+  c.set('sql', open);
+  c.set('takeSql', () => {
+    taken = true;
+    return open();
+  });
   try {
     await next();
   } finally {
-    if (sql) c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
+    if (sql && !taken) c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
   }
 };
 

@@ -8,7 +8,6 @@ import { streamSSE } from 'hono/streaming';
 import { access } from '../auth/access';
 import { callerEndUser } from '../chat/caller';
 import { chatDeps } from '../chat/deps';
-import { createSql } from '../db';
 import { ChatRequest, ChatResponse } from '../chat/schemas';
 import { completeTurn, startTurn, type TurnOutcome, type TurnSink } from '../chat/turn';
 import type { AppEnv } from '../env';
@@ -56,12 +55,12 @@ export const chat = new Hono<AppEnv>().post(
       });
     }
     const project = c.get('project');
-    if (!project) throw new AppError('forbidden', 'Chat needs a project credential');
+    if (!project?.knowledge) throw new AppError('forbidden', 'Chat needs a project credential');
     const endUserId = await callerEndUser(c, body.user_id);
     const controller = new AbortController();
-    // The turn's own connection: a streamed answer outlives the request handler (and with it the
-    // per-request client), so this one is closed when the turn ends.
-    const sql = createSql(c.env.HYPERDRIVE.connectionString);
+    // The request's connection (auth used it already), taken over: a streamed answer outlives the
+    // request handler, so the turn closes it when it ends.
+    const sql = c.get('takeSql')();
     const close = () => c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
     const deps = chatDeps(c.get('config'), sql);
     let turn;
@@ -69,6 +68,7 @@ export const chat = new Hono<AppEnv>().post(
       turn = await startTurn(deps, {
         projectId: project.id,
         settings: project.settings,
+        knowledge: project.knowledge,
         endUserId,
         conversationId: body.conversation_id,
         message: body.message,

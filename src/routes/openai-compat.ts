@@ -15,7 +15,6 @@ import { chatDeps } from '../chat/deps';
 import { MAX_MESSAGE_CHARS } from '../chat/schemas';
 import { completeTurn, DEFAULT_MAX_TOKENS, startTurn, type TurnOutcome } from '../chat/turn';
 import type { ChatMessage } from '../chat/types';
-import { createSql } from '../db';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { log } from '../http/logger';
@@ -137,10 +136,10 @@ export const openaiCompat = new Hono<AppEnv>()
         .filter((m) => m.role === 'user' || m.role === 'assistant')
         .map((m) => ({ role: m.role as 'user' | 'assistant', content: m.content }));
       const project = c.get('project');
-      if (!project) throw new AppError('forbidden', 'Chat needs a project credential');
+      if (!project?.knowledge) throw new AppError('forbidden', 'Chat needs a project credential');
       const endUserId = await callerEndUser(c, body.user);
       const controller = new AbortController();
-      const sql = createSql(c.env.HYPERDRIVE.connectionString);
+      const sql = c.get('takeSql')();
       const close = () => c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
       // A caller may ask for shorter answers, never longer than the project allows; only the
       // project's own server (secret key) may change the temperature.
@@ -158,6 +157,7 @@ export const openaiCompat = new Hono<AppEnv>()
         turn = await startTurn(chatDeps(c.get('config'), sql), {
           projectId: project.id,
           settings,
+          knowledge: project.knowledge,
           endUserId,
           conversationId: body.conversation_id,
           message: question,
