@@ -91,9 +91,11 @@ export function openaiProvider(options: OpenAIProviderOptions): ChatProvider {
         let finished = false;
         let sent = 0;
         let ended = false;
+        const watchdog = silenceWatchdog(idleTimeoutMs, stop);
         try {
           for (;;) {
-            const next = await withinSilence(chunks.next(), idleTimeoutMs, stop);
+            const next = await Promise.race([chunks.next(), watchdog.silence]);
+            watchdog.heard();
             if (next.done) break;
             const chunk = next.value;
             if (chunk.model) answeredModel = chunk.model;
@@ -130,6 +132,7 @@ export function openaiProvider(options: OpenAIProviderOptions): ChatProvider {
             // The consumer left early (`break`, or a guard stopped reading): cut the upstream call.
             settled.resolve({ model: answeredModel, usage, degraded: false });
           }
+          watchdog.dispose();
           stop.abort();
         }
       }
@@ -139,19 +142,33 @@ export function openaiProvider(options: OpenAIProviderOptions): ChatProvider {
   };
 }
 
-/** `next`, unless the stream stays silent for `ms`: then the request is aborted and this throws. */
-async function withinSilence<T>(next: Promise<T>, ms: number, stop: AbortController): Promise<T> {
+/**
+ * Aborts the request once the stream stays silent for `ms`, and rejects `silence` then. One timer
+ * for the whole stream, re-armed for the time left when it fires: a chunk costs a clock read,
+ * not a timer of its own (a token arrives every few milliseconds).
+ */
+function silenceWatchdog(ms: number, stop: AbortController) {
+  let last = Date.now();
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const silence = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const err = new ProviderTimeoutError(`no data from the provider for ${ms} ms`);
-      stop.abort(err);
-      reject(err);
-    }, ms);
-  });
-  try {
-    return await Promise.race([next, silence]);
-  } finally {
-    clearTimeout(timer);
-  }
+  let fail: (err: Error) => void = () => {};
+  const silence = new Promise<never>((_, reject) => (fail = reject));
+  silence.catch(() => {});
+  const check = (): void => {
+    const quiet = Date.now() - last;
+    if (quiet < ms) {
+      timer = setTimeout(check, ms - quiet);
+      return;
+    }
+    const err = new ProviderTimeoutError(`no data from the provider for ${ms} ms`);
+    stop.abort(err);
+    fail(err);
+  };
+  timer = setTimeout(check, ms);
+  return {
+    silence,
+    heard: (): void => {
+      last = Date.now();
+    },
+    dispose: (): void => clearTimeout(timer),
+  };
 }

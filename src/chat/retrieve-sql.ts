@@ -71,8 +71,10 @@ export interface HybridSearch {
   /** Search words of the question (see `searchWords`); empty skips full-text search. */
   words: string[];
   vectors: QueryVector[];
-  /** Rows per ranked list, and most rows returned. */
+  /** Rows per ranked list. */
   candidates: number;
+  /** Most rows returned (their text travels back; near-duplicate removal needs some spare). */
+  limit: number;
 }
 
 /**
@@ -152,5 +154,5 @@ export async function hybridSearch(sql: Sql, search: HybridSearch): Promise<Sear
         where (similarity >= min_similarity and (not needs_term or coverage > 0))
           or coverage >= ${MIN_TEXT_COVERAGE}
         order by score desc, similarity desc, id
-        limit ${candidates}`;
+        limit ${search.limit}`;
 }

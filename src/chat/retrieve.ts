@@ -40,6 +40,9 @@ export const FALLBACK_MIN_SIMILARITY = 0.3;
  */
 export const LEXICAL_MODELS: ReadonlySet<string> = new Set([LOCAL_EMBEDDING_MODEL]);
 
+/** Rows fetched per passage wanted, so that near-duplicates can drop out and topK remain. */
+const NEAR_DUPLICATE_SPARE = 3;
+
 export function defaultMinSimilarity(model: string): number {
   return DEFAULT_MIN_SIMILARITY[model] ?? FALLBACK_MIN_SIMILARITY;
 }
@@ -108,6 +111,8 @@ export async function retrieve(sql: Sql, input: RetrieveInput): Promise<Retrieve
     words,
     vectors,
     candidates,
+    // Room for near-duplicates to drop without shipping every candidate's text.
+    limit: Math.min(candidates, topK * NEAR_DUPLICATE_SPARE),
   });
   timings.search_ms += performance.now() - started;
 

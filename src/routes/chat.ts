@@ -13,6 +13,7 @@ import { completeTurn, startTurn, type TurnOutcome, type TurnSink } from '../cha
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { describe } from '../http/openapi';
+import { batchDeltas } from '../http/delta-batch';
 import { log } from '../http/logger';
 import { validate } from '../http/validate';
 
@@ -91,13 +92,18 @@ export const chat = new Hono<AppEnv>().post(
     return streamSSE(c, async (stream) => {
       stream.onAbort(() => controller.abort());
       const send = (event: string, data: unknown) => stream.writeSSE({ event, data: JSON.stringify(data) });
+      const deltas = batchDeltas((text) => send('delta', { text }));
       try {
         const outcome = await completeTurn(started, {
           live: true,
           meta: (e) => send('meta', e),
-          delta: (text) => send('delta', { text }),
-          citations: (citations) => send('citations', { citations }),
+          delta: deltas.push,
+          citations: async (citations) => {
+            await deltas.flush();
+            await send('citations', { citations });
+          },
         });
+        await deltas.flush();
         await send('done', {
           grounding: outcome.grounding,
           handoff: outcome.handoff,
@@ -113,6 +119,7 @@ export const chat = new Hono<AppEnv>().post(
           error: err instanceof Error ? err.message : String(err),
         });
         const code = err instanceof AppError ? err.code : 'internal';
+        await deltas.flush().catch(() => {});
         await send('error', {
           code,
           message: err instanceof AppError ? err.message : 'The answer could not be completed',

@@ -17,6 +17,7 @@ import { completeTurn, DEFAULT_MAX_TOKENS, startTurn, type TurnOutcome } from '.
 import type { ChatMessage } from '../chat/types';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
+import { batchDeltas } from '../http/delta-batch';
 import { log } from '../http/logger';
 import { describe } from '../http/openapi';
 import { validate } from '../http/validate';
@@ -193,6 +194,7 @@ export const openaiCompat = new Hono<AppEnv>()
               ...extra,
             }),
           });
+        const deltas = batchDeltas((text) => chunk({ content: text }, null));
         try {
           const outcome = await completeTurn(started, {
             live: true,
@@ -200,9 +202,10 @@ export const openaiCompat = new Hono<AppEnv>()
               id = `chatcmpl-${e.message_id}`;
               await chunk({ role: 'assistant', content: '' }, null);
             },
-            delta: (text) => chunk({ content: text }, null),
+            delta: deltas.push,
             citations: () => {},
           });
+          await deltas.flush();
           await chunk({}, 'stop', { parley: parleyFields(outcome) });
           if (body.stream_options?.include_usage) {
             await stream.writeSSE({
@@ -223,6 +226,7 @@ export const openaiCompat = new Hono<AppEnv>()
             request_id: c.get('requestId'),
             error: err instanceof Error ? err.message : String(err),
           });
+          await deltas.flush().catch(() => {});
           await stream.writeSSE({
             data: JSON.stringify({
               error: {
