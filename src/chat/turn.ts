@@ -17,7 +17,7 @@ import { EXTRACTIVE_MODEL, extractiveAnswer } from './extractive';
 import { groundingScore } from './grounding';
 import { HISTORY_FETCH, loadHistory } from './history';
 import { citationsFrom, retrieve, standaloneQuery } from './retrieve';
-import { decideRoute, decideRules, type Complete } from './route';
+import { classifyWithModel, decideRules, type Complete } from './route';
 import { isFollowUp } from './standalone-query';
 import { openTicket } from './tickets';
 import { beginTurn, storeAnswer, type BegunTurn } from './turn-sql';
@@ -103,6 +103,8 @@ export interface StartedTurn extends BegunTurn {
   deps: TurnDeps;
   input: TurnInput;
   started: number;
+  /** The fast rules' verdict on the message (the model may refine a `question`). */
+  rules: RouteDecision;
   /** What a new conversation's first turn started alongside beginTurn (see lookAhead). */
   ahead?: LookAhead;
   /** The provider's admission check, started alongside beginTurn; released if nothing is generated. */
@@ -153,7 +155,8 @@ export async function startTurn(deps: TurnDeps, input: TurnInput): Promise<Start
   const started = Date.now();
   // Messages the rules already answer without knowledge (greetings, handoff requests, abuse)
   // start nothing ahead.
-  const question = decideRules(input.message).route === 'question';
+  const rules = decideRules(input.message);
+  const question = rules.route === 'question';
   const ahead = question && !input.conversationId && !input.history?.length ? lookAhead(deps, input) : undefined;
   const prepared = question ? deps.provider.prepare?.() : undefined;
   let begun;
@@ -170,7 +173,7 @@ export async function startTurn(deps: TurnDeps, input: TurnInput): Promise<Start
     await prepared?.release();
     throw err;
   }
-  return { ...begun, deps, input, started, ahead, prepared };
+  return { ...begun, deps, input, started, rules, ahead, prepared };
 }
 
 async function search(deps: TurnDeps, input: TurnInput, query: string, models: string[]): Promise<Passage[]> {
@@ -251,9 +254,11 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  const decision = await decideRoute(input.message, {
-    complete: settings.classify_with_model ? completer(deps, settings.model, input.signal) : undefined,
-  });
+  const decision = await classifyWithModel(
+    turn.rules,
+    input.message,
+    settings.classify_with_model ? completer(deps, settings.model, input.signal) : undefined,
+  );
   const canned = cannedReply(decision);
   if (decision.route === 'escalation' || decision.route === 'complaint') {
     const ticket = await openTicket(sql, {
