@@ -84,7 +84,7 @@ describe('chat turns', () => {
 
 describe('with a model', () => {
   it('hands a message over when the model classifies it as a complaint (rules saw a question)', async () => {
-    const { token } = await chatter({ project: { settings: { classify_with_model: true } } });
+    const { tenant, token } = await chatter({ project: { settings: { classify_with_model: true } } });
     const key = await scenarioKey({ only: 'chat', reply: 'complaint' });
     const res = await callWithEnv(
       withModel(key),
@@ -94,6 +94,13 @@ describe('with a model', () => {
     const body = await res.json<{ handoff: boolean; ticket_id?: string }>();
     expect(body.handoff).toBe(true);
     expect(body.ticket_id).toBeTruthy();
+    // The classification call's tokens count toward the day's usage (and so the budget).
+    const sql = testSql();
+    const [usage] = await sql<{ prompt_tokens: number; completion_tokens: number }[]>`
+      select prompt_tokens::int, completion_tokens::int from usage_daily where project_id = ${tenant.projectId}`;
+    await sql.end();
+    expect(usage?.prompt_tokens).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBeGreaterThan(0);
   });
 
   it('rewrites a follow-up into a standalone query with one short model call before answering', async () => {

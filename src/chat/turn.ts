@@ -78,8 +78,16 @@ export interface TurnOutcome {
   route: RouteDecision['route'];
 }
 
-/** A short non-streaming completion through the provider, for routing and query rewriting. */
-function completer(deps: TurnDeps, model: string | undefined, signal?: AbortSignal): Complete | undefined {
+/**
+ * A short non-streaming completion through the provider, for routing and query rewriting. Its
+ * tokens are reported to `spend`, so they count toward the turn's usage and the daily budget.
+ */
+function completer(
+  deps: TurnDeps,
+  model: string | undefined,
+  spend: (usage: Usage) => void,
+  signal?: AbortSignal,
+): Complete | undefined {
   if (!deps.providerIsModel) return undefined;
   return async (prompt) => {
     const generation = await deps.provider.generate(
@@ -90,6 +98,7 @@ function completer(deps: TurnDeps, model: string | undefined, signal?: AbortSign
     let text = '';
     for await (const delta of generation.deltas) text += delta;
     const result = await generation.result;
+    if (result.usage) spend(result.usage);
     if (result.degraded) throw new Error('provider degraded');
     return text;
   };
@@ -204,6 +213,12 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   let citationsSent = false;
   // The conversation's run of ungrounded answers, stored with the answer (question turns only).
   let streak: number | undefined = undefined;
+  // Tokens of the short calls before the answer (classification, follow-up rewriting).
+  const side: Usage = { prompt_tokens: 0, completion_tokens: 0 };
+  const spend = (u: Usage): void => {
+    side.prompt_tokens += u.prompt_tokens;
+    side.completion_tokens += u.completion_tokens;
+  };
   const sendCitations = async (citations: Citation[]): Promise<void> => {
     citationsSent = true;
     await sink.citations(citations);
@@ -214,6 +229,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   ): Promise<TurnOutcome> => {
     // Answers that called no model give the provider's admission back (no-op after a generation).
     await turn.prepared?.release();
+    if (side.prompt_tokens + side.completion_tokens > 0) o = { ...o, usage: plus(o.usage, side) };
     if (!citationsSent) await sendCitations(o.citations);
     const stored = await storeAnswer(sql, input.projectId, conversation.id, {
       id: answerId,
@@ -257,7 +273,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   const decision = await classifyWithModel(
     turn.rules,
     input.message,
-    settings.classify_with_model ? completer(deps, settings.model, input.signal) : undefined,
+    settings.classify_with_model ? completer(deps, settings.model, spend, input.signal) : undefined,
   );
   const canned = cannedReply(decision);
   if (decision.route === 'escalation' || decision.route === 'complaint') {
@@ -318,7 +334,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
       ? { messages: input.history.slice(-8), summary: null }
       : await loadHistory(sql, conversation, userMessage.seq, turn.recent);
     if (turn.ahead) return { history, query: standaloneQuery([], input.message), passages: await turn.ahead.passages };
-    const query = await standalone(deps, history.messages, input.message, settings.model, input.signal);
+    const query = await standalone(deps, history.messages, input.message, settings.model, spend, input.signal);
     return { history, query, passages: await search(deps, input, query, input.knowledge.embeddingModels) };
   })();
   const looked = await cache.catch(() => undefined);
@@ -427,6 +443,11 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
   return outcome;
 }
 
+const plus = (a: Usage | undefined, b: Usage): Usage => ({
+  prompt_tokens: (a?.prompt_tokens ?? 0) + b.prompt_tokens,
+  completion_tokens: (a?.completion_tokens ?? 0) + b.completion_tokens,
+});
+
 /** Messages that need no retrieval: greetings, abuse, empty input, out-of-scope requests. */
 function cannedReply(decision: RouteDecision): string | undefined {
   switch (decision.route) {
@@ -455,13 +476,14 @@ async function standalone(
   history: { role: string; content: string }[],
   message: string,
   model: string | undefined,
+  spend: (usage: Usage) => void,
   signal?: AbortSignal,
 ): Promise<string> {
   const fallback = standaloneQuery(
     history.map((h) => ({ role: h.role === 'user' ? 'user' : 'assistant', content: h.content })),
     message,
   );
-  const complete = completer(deps, model, signal);
+  const complete = completer(deps, model, spend, signal);
   if (!complete || history.length === 0 || !isFollowUp(message)) return fallback;
   try {
     const transcript = history
