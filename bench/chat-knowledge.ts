@@ -10,11 +10,9 @@
  * and R2 hops are skipped, because 10,000 chunks through the queue take minutes; the source and
  * document rows are inserted as POST /sources inserts them. Then `analyze chunks` (see below).
  */
-import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
 import postgres, { type Sql } from 'postgres';
+import { bundleParley } from './lib.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SYLLABLES = 'ka lo mi ru ze vo ni ta pe su dra ken bo fi gu ha jo le ma no pi qua ri sa tu vi wo xan yo zu'.split(
   ' ',
 );
@@ -160,26 +158,13 @@ interface Pipeline {
 let pipeline: Promise<Pipeline> | undefined;
 const loadPipeline = (): Promise<Pipeline> => (pipeline ??= bundlePipeline());
 
-async function bundlePipeline(): Promise<Pipeline> {
-  const bundle = await build({
-    stdin: {
-      contents: [
-        "export { extractDocument } from './src/ingest/extract/index.ts';",
-        "export { ingestExtracted } from './src/ingest/pipeline.ts';",
-        "export { localEmbedder } from './src/ai/local-embedder.ts';",
-        "export { retrieve } from './src/chat/retrieve.ts';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-  });
-  const code = Buffer.from(bundle.outputFiles[0]!.text).toString('base64');
-  return (await import(`data:text/javascript;base64,${code}`)) as Pipeline;
+function bundlePipeline(): Promise<Pipeline> {
+  return bundleParley<Pipeline>([
+    "export { extractDocument } from './src/ingest/extract/index.ts';",
+    "export { ingestExtracted } from './src/ingest/pipeline.ts';",
+    "export { localEmbedder } from './src/ai/local-embedder.ts';",
+    "export { retrieve } from './src/chat/retrieve.ts';",
+  ]);
 }
 
 /** Ingests the documents into the project as text sources, then ANALYZEs; returns the project's chunk count. */

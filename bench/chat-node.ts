@@ -7,12 +7,10 @@
  * runs as a child process (`nodeTurnCpu` spawns this file), so that the bench's client and the
  * fake model, which live in the parent, are not counted.
  */
-import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { bundleParley } from './lib.ts';
 
 interface Turns {
   resolvePrincipal(token: string, sql: unknown, config: unknown, touch: (id: string) => void): Promise<Resolved>;
@@ -27,27 +25,16 @@ interface Resolved {
   project: { id: string; settings: unknown; knowledge: unknown };
 }
 
-async function load(): Promise<Turns> {
-  const bundle = await build({
-    stdin: {
-      contents: [
-        "export { resolvePrincipal } from './src/auth/principal.ts';",
-        "export { checkLimits, rateLimitRedis } from './src/ratelimit.ts';",
-        "export { chatDeps } from './src/chat/deps.ts';",
-        "export { startTurn, completeTurn } from './src/chat/turn.ts';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    write: false,
-    logLevel: 'silent',
-    external: ['postgres'],
-  });
-  const code = Buffer.from(bundle.outputFiles[0]!.text).toString('base64');
-  return (await import(`data:text/javascript;base64,${code}`)) as Turns;
+function load(): Promise<Turns> {
+  return bundleParley<Turns>(
+    [
+      "export { resolvePrincipal } from './src/auth/principal.ts';",
+      "export { checkLimits, rateLimitRedis } from './src/ratelimit.ts';",
+      "export { chatDeps } from './src/chat/deps.ts';",
+      "export { startTurn, completeTurn } from './src/chat/turn.ts';",
+    ],
+    ['postgres'],
+  );
 }
 
 export interface NodeTurnCpu {

@@ -2,6 +2,7 @@
  * Benchmark plumbing: a private local stack plus `wrangler dev` on free ports, request timing
  * and percentiles. Benchmarks print numbers; they never assert.
  */
+import { build } from 'esbuild';
 import { spawn, execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -66,6 +67,24 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
       rmSync(persistDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Parley's own modules, loaded into this Node process: `exports` are `export … from './src/…'`
+ * lines, bundled with esbuild (TypeScript, the Worker's dependencies) and imported from memory.
+ */
+export async function bundleParley<T>(exports: string[], external: string[] = []): Promise<T> {
+  const bundle = await build({
+    stdin: { contents: exports.join('\n'), resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    logLevel: 'silent',
+    external,
+  });
+  const code = Buffer.from(bundle.outputFiles[0]!.text).toString('base64');
+  return (await import(`data:text/javascript;base64,${code}`)) as T;
 }
 
 export function percentile(sorted: number[], p: number): number {
