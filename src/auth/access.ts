@@ -162,7 +162,7 @@ function decideLimits(
 // Deliberate isolate-level state: the rate limits each project had when this isolate last
 // loaded it. A session's limits are checked with them while its project loads (one round trip
 // fewer before a chat answer); when the loaded limits differ, the check runs again with those.
-const knownLimits = new Map<string, string>();
+const knownLimits = new Map<string, { key: string; settings: ProjectSettings }>();
 const KNOWN_LIMITS_MAX = 10_000;
 
 function limitsKey(settings: ProjectSettings | undefined): string {
@@ -171,7 +171,7 @@ function limitsKey(settings: ProjectSettings | undefined): string {
 
 function rememberLimits(project: ProjectContext): void {
   if (knownLimits.size >= KNOWN_LIMITS_MAX) knownLimits.clear();
-  knownLimits.set(project.id, limitsKey(project.settings));
+  knownLimits.set(project.id, { key: limitsKey(project.settings), settings: project.settings });
 }
 
 interface EarlyDecision {
@@ -184,12 +184,11 @@ function decideEarly(
   c: Context<AppEnv>,
   principal: Extract<Principal, { kind: 'session' }>,
 ): EarlyDecision | undefined {
-  const limits = knownLimits.get(principal.projectId);
-  if (limits === undefined) return undefined;
-  const settings = { rate_limits: JSON.parse(limits) as ProjectSettings['rate_limits'] } as ProjectSettings;
-  const decision = decideLimits(c, principal, settings, undefined);
+  const known = knownLimits.get(principal.projectId);
+  if (!known) return undefined;
+  const decision = decideLimits(c, principal, known.settings, undefined);
   decision.catch(() => {});
-  return { limits, decision };
+  return { limits: known.key, decision };
 }
 
 async function rateLimit(
@@ -254,7 +253,7 @@ export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
     c.set('project', project);
     const endUser = principal.kind === 'secret_key' ? await actingFor(c, rule.actsFor) : undefined;
     if (project) rememberLimits(project);
-    await rateLimit(c, principal, project, endUser, principal.kind === 'session' ? early : undefined);
+    await rateLimit(c, principal, project, endUser, early);
     await next();
   };
   return annotate(middleware, { kind: 'access', principals: rule.principals });

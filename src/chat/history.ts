@@ -5,7 +5,7 @@
  * so it costs nothing per turn and never invents anything.
  */
 import type { Sql } from 'postgres';
-import { recentMessages, type ConversationRow, type MessageRow } from './store';
+import type { ConversationRow, MessageRow } from './store';
 import type { RecentMessage } from './turn-sql';
 import type { ChatMessage } from './types';
 
@@ -24,21 +24,18 @@ const firstSentence = (text: string): string =>
   (/^(.{1,200}?[.!?])(\s|$)/s.exec(text)?.[1] ?? text.slice(0, 200)).trim();
 
 /**
- * Loads the window before `beforeSeq` and folds older turns into the summary when needed.
- * `loaded`: the conversation's latest HISTORY_FETCH messages when the caller read them already
- * (see beginTurn); otherwise they are queried.
+ * The window before `beforeSeq`, from `loaded` — the conversation's latest HISTORY_FETCH
+ * messages, read with the turn's start (beginTurn) — with older turns folded into the summary
+ * when needed (the only case that queries).
  */
 export async function loadHistory(
   sql: Sql,
   conversation: ConversationRow,
   beforeSeq: number,
-  loaded?: RecentMessage[],
+  loaded: RecentMessage[],
 ): Promise<History> {
-  // Nothing comes before a conversation's first message: no query.
   if (beforeSeq <= 1) return { messages: [], summary: conversation.summary };
-  const recent = (loaded ?? (await recentMessages(sql, conversation.id, HISTORY_FETCH))).filter(
-    (m) => m.seq < beforeSeq,
-  );
+  const recent = loaded.filter((m) => m.seq < beforeSeq);
   const window: RecentMessage[] = [];
   let chars = 0;
   for (const m of [...recent].reverse()) {

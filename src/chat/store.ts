@@ -123,14 +123,6 @@ export async function listMessages(
     limit ${opts.limit ?? 1000}`;
 }
 
-/** The last `limit` messages in order (for the prompt's history window). */
-export async function recentMessages(sql: Db, conversationId: string, limit: number): Promise<MessageRow[]> {
-  const rows = await sql<MessageRow[]>`
-    select ${sql.unsafe(MESSAGE_COLUMNS)} from messages where conversation_id = ${conversationId}
-    order by seq desc limit ${limit}`;
-  return rows.reverse();
-}
-
 export async function setConversationStatus(
   sql: Db,
   conversationId: string,

@@ -135,7 +135,7 @@ interface LookAhead {
 function lookAhead(deps: TurnDeps, input: TurnInput): LookAhead {
   const passages = search(deps, input, standaloneQuery([], input.message), input.knowledge.embeddingModels);
   passages.catch(() => {});
-  if (!mayCache(input, 1)) return { passages };
+  if (!mayCache(input)) return { passages };
   const cache = (async () => {
     const key = await cacheKey(input.projectId, input.knowledge.version, input.message);
     return { key, hit: await readCache(deps.redis, key) };
@@ -144,10 +144,10 @@ function lookAhead(deps: TurnDeps, input: TurnInput): LookAhead {
   return { passages, cache };
 }
 
-/** The answer cache: first turn (no history from the client either), nothing personal. */
-function mayCache(input: TurnInput, seq: number): boolean {
+/** The answer cache: a new conversation's question (no history from the client either), nothing personal. */
+function mayCache(input: TurnInput): boolean {
   return (
-    seq === 1 &&
+    !input.conversationId &&
     !input.history?.length &&
     !isPersonal(input.message) &&
     (input.settings.cache_ttl_seconds ?? DEFAULT_CACHE_TTL_SECONDS) > 0
@@ -318,17 +318,9 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     );
   }
 
-  // The cache lookup (a first turn's started in startTurn) and the search run at once (the
-  // provider's admission check too, since startTurn): a miss costs no extra round trip, a hit
-  // wastes one search.
-  const cache =
-    turn.ahead?.cache ??
-    (mayCache(input, userMessage.seq)
-      ? cacheKey(input.projectId, input.knowledge.version, input.message).then(async (key) => ({
-          key,
-          hit: await readCache(deps.redis, key),
-        }))
-      : Promise.resolve(undefined));
+  // Only a new conversation's question is cached, and its lookup and search started with the
+  // turn (lookAhead); a continued conversation searches now, with its history. The provider's
+  // admission check runs meanwhile (startTurn).
   const found = (async () => {
     const history = input.history
       ? { messages: input.history.slice(-8), summary: null }
@@ -337,7 +329,7 @@ export async function completeTurn(turn: StartedTurn, sink: TurnSink): Promise<T
     const query = await standalone(deps, history.messages, input.message, settings.model, spend, input.signal);
     return { history, query, passages: await search(deps, input, query, input.knowledge.embeddingModels) };
   })();
-  const looked = await cache.catch(() => undefined);
+  const looked = await turn.ahead?.cache?.catch(() => undefined);
   const key = looked?.key;
   const hit = looked?.hit;
   if (hit) {
