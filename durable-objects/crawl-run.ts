@@ -109,26 +109,64 @@ export class CrawlRun extends DurableObject<Env> {
   async admit(candidates: Candidate[]): Promise<Admitted[]> {
     const settings = this.setting();
     if (!settings) return [];
+    const admitted = this.insertNew(settings, candidates, 'queued').map((candidate) => ({
+      ...candidate,
+      delaySeconds: this.reserveSlot(new URL(candidate.url).host, settings.hostDelayMs),
+    }));
+    if (admitted.length > 0) this.touch();
+    return admitted;
+  }
+
+  /**
+   * Records URLs that will not be fetched (robots.txt disallows them) as skipped with `reason`,
+   * under the same dedupe, depth and page budget as `admit` but without a fetch slot: they count
+   * as discovered pages, so however many a site links to, a run records at most max_pages of them.
+   * Returns the candidates that are skipped in this run — also those an earlier call recorded, so
+   * a redelivered page records them again (the caller's write is idempotent) rather than losing them.
+   */
+  async skip(candidates: Candidate[], reason: string): Promise<Candidate[]> {
+    const settings = this.setting();
+    if (!settings) return [];
+    if (this.insertNew(settings, candidates, 'skipped', reason).length > 0) this.touch();
+    const sql = this.ctx.storage.sql;
+    const skipped = new Map<string, Candidate>();
+    for (const candidate of candidates) {
+      const row = sql
+        .exec<{ reason: string | null }>(
+          `select reason from frontier where url = ? and state = 'skipped'`,
+          candidate.url,
+        )
+        .toArray()[0];
+      if (row?.reason === reason) skipped.set(candidate.url, candidate);
+    }
+    return [...skipped.values()];
+  }
+
+  /** Inserts the candidates never seen before that fit the depth and page budget; returns them. */
+  private insertNew(
+    settings: RunSettings,
+    candidates: Candidate[],
+    state: 'queued' | 'skipped',
+    reason?: string,
+  ): Candidate[] {
     const sql = this.ctx.storage.sql;
     let pages = sql.exec<{ n: number }>(`select count(*) as n from frontier where kind = 'page'`).one().n;
-    const admitted: Admitted[] = [];
+    const inserted: Candidate[] = [];
     for (const candidate of candidates) {
       if (candidate.kind === 'page' && (candidate.depth > settings.maxDepth || pages >= settings.maxPages)) continue;
-      const inserted = sql.exec(
-        `insert or ignore into frontier (url, depth, kind) values (?, ?, ?)`,
+      const written = sql.exec(
+        `insert or ignore into frontier (url, depth, kind, state, reason) values (?, ?, ?, ?, ?)`,
         candidate.url,
         candidate.depth,
         candidate.kind,
+        state,
+        reason ?? null,
       );
-      if (inserted.rowsWritten === 0) continue;
+      if (written.rowsWritten === 0) continue;
       if (candidate.kind === 'page') pages++;
-      admitted.push({
-        ...candidate,
-        delaySeconds: this.reserveSlot(new URL(candidate.url).host, settings.hostDelayMs),
-      });
+      inserted.push(candidate);
     }
-    if (admitted.length > 0) this.touch();
-    return admitted;
+    return inserted;
   }
 
   /** Reserves the next fetch slot of a host and returns its delay from now, in whole seconds. */

@@ -1,11 +1,16 @@
 /**
  * robots.txt parsing (src/crawl/robots.ts) per RFC 9309, and how a robots.txt fetch outcome
- * becomes rules — including a real fetch from the loopback test site.
+ * becomes rules — including a real fetch from the loopback test site — and what a crawl's
+ * owner sees of the links robots.txt disallows.
  */
 import { describe, expect, inject, it } from 'vitest';
 import { fetchSafely, type FetchResult } from '../src/crawl/fetch';
 import { crawlPolicy } from '../src/crawl/policy';
 import { parseRobots, robotsFromFetch, robotsUrl, ROBOTS_CONTENT_TYPES, ROBOTS_MAX_BYTES } from '../src/crawl/robots';
+import { call } from './support/http';
+import { forkSite, siteHits } from './support/site';
+import { addSource, documents, settled, type DocumentView } from './support/sources';
+import { auth, createTenant } from './support/tenants';
 
 // The example of RFC 9309 §5.1, plus a ParleyBot-free file so we fall back to "*".
 const RFC_EXAMPLE = `User-Agent: *
@@ -154,4 +159,40 @@ describe('robotsFromFetch', () => {
     expect(robots.crawlDelaySeconds).toBe(2);
     expect(robots.sitemaps).toEqual(['http://example.com/sitemap.xml']);
   });
+});
+
+describe('a crawl and robots.txt', () => {
+  it('lists a disallowed link as skipped with the reason, and never fetches it', async () => {
+    const tenant = await createTenant();
+    const origin = await forkSite();
+    // The start page links to /shop/private/notes, which the site's robots.txt disallows.
+    const id = await addSource(tenant, {
+      type: 'website',
+      url: `${origin}/shop/`,
+      max_depth: 1,
+      include: ['/shop/', '/shop/private/**'],
+    });
+    const { source } = await settled(tenant, id, 60_000);
+    expect(source).toMatchObject({ status: 'ready', error: null });
+    expect(source.stats).toMatchObject({
+      documents: 2,
+      documents_skipped: 1,
+      documents_failed: 0,
+      pages_discovered: 2,
+    });
+
+    const notes = (await documents(tenant, id)).find((d) => d.url === `${origin}/shop/private/notes`);
+    expect(notes).toMatchObject({ status: 'skipped', chunk_count: 0 });
+    expect(notes?.error).toContain('robots.txt');
+    const res = await call(`/api/v1/projects/${tenant.projectId}/sources/${id}/documents?status=skipped`, {
+      headers: auth(tenant.secretKey),
+    });
+    expect((await res.json<{ data: DocumentView[] }>()).data.map((d) => d.url)).toEqual([
+      `${origin}/shop/private/notes`,
+    ]);
+
+    const hits = await siteHits(origin);
+    expect(hits['/shop/private/notes']).toBeUndefined();
+    expect(hits['/shop/']).toBe(1);
+  }, 90_000);
 });

@@ -46,6 +46,31 @@ describe('CrawlRun durable object', () => {
     expect((await stub.status()).progress.discovered).toBe(3);
   });
 
+  it('records skipped URLs once, within the page budget, without a fetch slot', async () => {
+    const stub = run();
+    await stub.start({ maxPages: 3, maxDepth: 1, hostDelayMs: 1000 });
+    await stub.admit([{ url: 'https://c.example/', depth: 0, kind: 'page' }]);
+    const disallowed = ['/a', '/b', '/a', '/c', '/d'].map((p) => ({
+      url: `https://c.example/private${p}`,
+      depth: 1,
+      kind: 'page' as const,
+    }));
+    const skipped = await stub.skip(disallowed, 'disallowed');
+    // Budget 3: the start page and two skipped ones; the rest are beyond it and not recorded.
+    expect(skipped.map((c) => c.url)).toEqual(['https://c.example/private/a', 'https://c.example/private/b']);
+    expect(await stub.skip(disallowed, 'disallowed')).toEqual(skipped); // a redelivery sees the same
+    expect(await stub.admit([{ url: 'https://c.example/private/a', depth: 1, kind: 'page' }])).toEqual([]);
+    expect((await stub.claim('https://c.example/private/a')).pending).toBe(false);
+    expect(await stub.status()).toMatchObject({
+      progress: { discovered: 3, fetched: 0, failed: 0 },
+      done: false,
+      budgetReached: true,
+    });
+    // They took no fetch slot: the next URL of the host waits only for the start page's.
+    const [next] = await stub.admit([{ url: 'https://c.example/sitemap.xml', depth: 0, kind: 'sitemap' }]);
+    expect(next?.delaySeconds).toBe(1);
+  });
+
   it('spaces fetches from one host and finishes when nothing is open', async () => {
     const stub = run();
     await stub.start({ maxPages: 10, maxDepth: 3, hostDelayMs: 1000 });

@@ -2,7 +2,7 @@
  * The plumbing a crawl run's steps share (worker.ts, recover.ts): its dependencies, the source
  * row it belongs to, safe-fetch options, robots.txt per host, sending pages to the crawl queue,
  * and how a page's outcome lands — in the run's Durable Object, as progress on the source, as a
- * failed document with its reason — until the run finishes.
+ * failed or skipped document with its reason — until the run finishes.
  */
 import type { Sql } from 'postgres';
 import type { Config } from '../config';
@@ -10,11 +10,11 @@ import type { IngestDeps } from '../ingest/pipeline';
 import { bumpKnowledgeVersion, refreshSourceStatus } from '../ingest/status';
 import type { CrawlMessage } from '../jobs/messages';
 import { deletePrefix, documentKey } from '../sources/store';
-import type { Admitted, CrawlRun, RunStatus } from '../../durable-objects/crawl-run';
+import type { Admitted, Candidate, CrawlRun, RunStatus } from '../../durable-objects/crawl-run';
 import { fetchSafely, type FetchSafelyOptions } from './fetch';
 import { hostDelayMs } from './politeness';
 import { crawlPolicy } from './policy';
-import { parseRobots, robotsFromFetch, robotsUrl, ROBOTS_CONTENT_TYPES, ROBOTS_MAX_BYTES } from './robots';
+import { parseRobots, robotsFromFetch, robotsUrl, ROBOTS_CONTENT_TYPES, ROBOTS_MAX_BYTES, type Robots } from './robots';
 
 export type PageMessage = Extract<CrawlMessage, { type: 'crawl.page' }>;
 /** What identifies a run: the source and its sync generation. */
@@ -38,6 +38,8 @@ export interface SourceRow {
   config: { url: string; max_pages: number; max_depth?: number; include?: string[]; exclude?: string[] };
 }
 
+/** The reason listed on a page that was found but not fetched because robots.txt disallows it. */
+export const ROBOTS_DISALLOWED = "disallowed by the site's robots.txt";
 const FETCH_TIMEOUT_MS = 15_000;
 /** Queues accept delays up to 12 hours. */
 const MAX_DELAY_SECONDS = 43_200;
@@ -109,6 +111,33 @@ export async function dispatch(deps: CrawlDeps, ref: RunRef, admitted: Admitted[
 }
 
 /**
+ * Admits URLs found on a page (or in a sitemap) and queues them — except those robots.txt
+ * disallows: they are never queued nor fetched, and spend no fetch slot, but are listed as
+ * skipped documents with the reason (`recordSkippedPages`). They count toward the run's page
+ * budget like any discovered page (`CrawlRun.skip`), which bounds how many are listed; the
+ * fetchable URLs go first, so a page's disallowed links never take budget from its other links.
+ */
+export async function admitFound(deps: CrawlDeps, ref: RunRef, run: RunStub, candidates: Candidate[]): Promise<void> {
+  const allowed: Candidate[] = [];
+  const disallowed: Candidate[] = [];
+  const rules = new Map<string, Robots>();
+  for (const candidate of candidates) {
+    const url = new URL(candidate.url);
+    let robots = rules.get(url.host);
+    if (!robots) {
+      robots = await robotsFor(deps, run, url);
+      rules.set(url.host, robots);
+    }
+    (robots.isAllowed(url.pathname + url.search) ? allowed : disallowed).push(candidate);
+  }
+  await dispatch(deps, ref, await run.admit(allowed));
+  if (disallowed.length === 0) return;
+  const skipped = await run.skip(disallowed, ROBOTS_DISALLOWED);
+  const pages = skipped.filter((c) => c.kind === 'page').map((c) => c.url);
+  await recordSkippedPages(deps, ref, pages, ROBOTS_DISALLOWED);
+}
+
+/**
  * Sends a page back to the queue to run after `seconds` (its host slot is not due, or the host
  * asked us to back off). A fresh message rather than `message.retry()`: waiting is not failing,
  * so it must not spend the delivery attempts that send real failures to the dead-letter queue.
@@ -136,6 +165,30 @@ export async function recordFailedPage(deps: CrawlDeps, ref: RunRef, url: string
       content_hash = null, updated_at = now()
     returning id`;
   const removed = doc ? await deps.sql`delete from chunks where document_id = ${doc.id} returning id` : [];
+  if (removed.length > 0) await bumpKnowledgeVersion(deps.sql, ref.project_id);
+}
+
+/**
+ * Pages found but deliberately not fetched are listed as skipped documents with the reason; one
+ * an earlier sync had ingested no longer answers questions (its chunks go). Idempotent: a page
+ * already listed as skipped in this generation, with this reason, is left as it is.
+ */
+export async function recordSkippedPages(deps: CrawlDeps, ref: RunRef, urls: string[], reason: string): Promise<void> {
+  if (urls.length === 0) return;
+  const docs = await deps.sql<{ id: string }[]>`
+    insert into documents (project_id, source_id, key, url, format, status, error, generation)
+    select ${ref.project_id}, ${ref.source_id}, u, u, 'html', 'skipped', ${reason.slice(0, 1000)}, ${ref.generation}
+    from jsonb_array_elements_text(${deps.sql.json(urls)}) as u
+    on conflict (source_id, key) do update set
+      status = 'skipped', error = excluded.error, generation = excluded.generation, chunk_count = 0,
+      content_hash = null, updated_at = now()
+    where documents.status <> 'skipped' or documents.generation <> excluded.generation
+      or documents.error is distinct from excluded.error
+    returning id`;
+  if (docs.length === 0) return;
+  const removed = await deps.sql`
+    delete from chunks where document_id in (select jsonb_array_elements_text(${deps.sql.json(docs.map((d) => d.id))})::uuid)
+    returning id`;
   if (removed.length > 0) await bumpKnowledgeVersion(deps.sql, ref.project_id);
 }
 

@@ -5,7 +5,8 @@
  *                that already started, a check that it is still moving (recover.ts);
  *   crawl.page   wait for the host's politeness slot, fetch safely (redirects stay on the site
  *                and within robots.txt), ingest the page, admit its in-scope links (or a
- *                sitemap's entries), report progress;
+ *                sitemap's entries) — those robots.txt disallows are listed as skipped, never
+ *                fetched — and report progress;
  *   finish       when nothing is open: pages of older syncs lose their chunks, status settles.
  */
 import type { Sql } from 'postgres';
@@ -21,14 +22,17 @@ import { fetchSafely, type FetchResult } from './fetch';
 import { backoffSeconds, hostDelayMs } from './politeness';
 import { resumeCrawl } from './recover';
 import {
+  admitFound,
   currentSource,
   dispatch,
   failSource,
   fetchOptions,
   pageFailed,
+  recordSkippedPages,
   reportProgress,
   requeue,
   robotsFor,
+  ROBOTS_DISALLOWED,
   runOf,
   settle,
   type CrawlDeps,
@@ -106,7 +110,9 @@ export async function crawlPage(deps: CrawlDeps, msg: PageMessage): Promise<void
   const url = new URL(msg.url);
   const robots = await robotsFor(deps, run, url);
   if (!robots.isAllowed(url.pathname + url.search)) {
-    return settle(deps, msg, run, 'skipped', 'disallowed by robots.txt');
+    // Links are checked when found (admitFound); this catches what was queued without that check.
+    if (msg.kind === 'page') await recordSkippedPages(deps, msg, [msg.url], ROBOTS_DISALLOWED);
+    return settle(deps, msg, run, 'skipped', ROBOTS_DISALLOWED);
   }
   const result = await fetchSafely(msg.url, {
     ...fetchOptions(deps, msg.kind === 'sitemap' ? SITEMAP_TYPES : PAGE_TYPES, MAX_PAGE_BYTES),
@@ -166,7 +172,7 @@ async function expandSitemap(
     .map((u) => normalizeUrl(u))
     .filter((u): u is string => u !== null && sameSite(u, source.config.url))
     .map((u) => ({ url: u, depth: 0, kind: parsed.kind === 'index' ? 'sitemap' : 'page' }));
-  await dispatch(deps, msg, await run.admit(candidates));
+  await admitFound(deps, msg, run, candidates);
   return settle(deps, msg, run, 'fetched');
 }
 
@@ -206,7 +212,10 @@ async function ingestPage(
   return settle(deps, msg, run, 'fetched');
 }
 
-/** Admits a page's in-scope links one level deeper (same site, include/exclude rules, depth). */
+/**
+ * Admits a page's in-scope links one level deeper (same site, include/exclude rules, depth);
+ * those robots.txt disallows are listed as skipped instead (admitFound).
+ */
 async function followLinks(deps: CrawlDeps, msg: PageMessage, source: SourceRow, run: RunStub, found: string[]) {
   if (msg.depth >= (source.config.max_depth ?? 3)) return;
   const links: Candidate[] = found
@@ -216,7 +225,7 @@ async function followLinks(deps: CrawlDeps, msg: PageMessage, source: SourceRow,
         l !== null && sameSite(l, source.config.url) && matchesRules(l, source.config.include, source.config.exclude),
     )
     .map((l) => ({ url: l, depth: msg.depth + 1, kind: 'page' }));
-  await dispatch(deps, msg, await run.admit(links));
+  await admitFound(deps, msg, run, links);
 }
 
 async function upsertPageDocument(sql: Sql, msg: PageMessage, key: string, title: string | null) {

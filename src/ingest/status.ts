@@ -1,7 +1,8 @@
 /**
  * Document and source status. A source is `processing` while any document is queued or being
  * processed (or its crawl is still running), `ready` once at least one document is ready, and
- * `failed` — with the first readable reason — when nothing could be ingested.
+ * `failed` — with the first readable reason — when nothing could be ingested. Skipped documents
+ * (pages a crawl found but did not fetch) count neither way.
  */
 import type { Sql, TransactionSql } from 'postgres';
 
@@ -22,7 +23,8 @@ export async function refreshSourceStatus(sql: Db, sourceId: string): Promise<vo
       select
         count(*) filter (where d.status in ('queued', 'processing')) as pending,
         count(*) filter (where d.status = 'ready') as ready,
-        min(d.error) filter (where d.status = 'failed') as first_error
+        min(d.error) filter (where d.status = 'failed') as first_error,
+        min(d.error) filter (where d.status = 'skipped') as first_skip
       from documents d where d.source_id = ${sourceId}
     )
     update sources s set
@@ -32,7 +34,7 @@ export async function refreshSourceStatus(sql: Db, sourceId: string): Promise<vo
         else 'failed' end,
       error = case
         when c.pending = 0 and not s.crawl_running and c.ready = 0
-          then coalesce(s.error, 'Nothing could be ingested: ' || coalesce(c.first_error, 'no documents were found'))
+          then coalesce(s.error, 'Nothing could be ingested: ' || coalesce(c.first_error, c.first_skip, 'no documents were found'))
         else null end,
       last_synced_at = case when c.pending = 0 and not s.crawl_running then now() else s.last_synced_at end,
       updated_at = now()

@@ -17,8 +17,8 @@ import {
   CreateSource,
   DEFAULT_MAX_UPLOAD_BYTES,
   Document,
+  DocumentStatus,
   Source,
-  SourceStatus,
   UPLOAD_EXTENSIONS,
 } from '../sources/schemas';
 import {
@@ -40,7 +40,7 @@ const managers = {
 };
 const Params = z.object({ id: z.string().max(100) });
 const SourceParams = Params.extend({ source_id: z.string().max(100) });
-const DocumentsQuery = PageQuery.extend({ status: SourceStatus.optional() });
+const DocumentsQuery = PageQuery.extend({ status: DocumentStatus.optional() });
 
 function deps(c: Context<AppEnv>): SourceDeps {
   return { sql: c.get('sql')(), bucket: c.env.UPLOADS, ingest: c.env.INGEST_QUEUE, crawl: c.env.CRAWL_QUEUE };

@@ -43,6 +43,8 @@ export type CreateSource = z.output<typeof CreateSource>;
 
 export const SourceType = z.enum(['text', 'faq', 'file', 'website', 'sitemap']);
 export const SourceStatus = z.enum(['queued', 'processing', 'ready', 'failed']);
+/** A document is also `skipped` when a crawl found the page but did not fetch it (robots.txt). */
+export const DocumentStatus = z.enum([...SourceStatus.options, 'skipped']);
 
 export const Source = z
   .object({
@@ -57,6 +59,7 @@ export const Source = z
       pages_fetched: z.number().int(),
       pages_failed: z.number().int(),
       documents_failed: z.number().int(),
+      documents_skipped: z.number().int(),
     }),
     error: z.string().nullable(),
     config: z.record(z.string(), z.unknown()),
@@ -73,8 +76,8 @@ export const Document = z.object({
   url: z.string().nullable(),
   title: z.string().nullable(),
   format: z.string().nullable(),
-  status: SourceStatus,
-  error: z.string().nullable(),
+  status: DocumentStatus,
+  error: z.string().nullable().meta({ description: 'Why the document failed or was skipped' }),
   chunk_count: z.number().int(),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),

@@ -35,6 +35,7 @@ export interface SourceRow {
   documents: number;
   chunks: number;
   documents_failed: number;
+  documents_skipped: number;
 }
 
 /** A document's bytes to store and ingest. */
@@ -51,7 +52,8 @@ const SOURCE_COLUMNS = (sql: Sql) => sql`
   s.created_at, s.updated_at, s.pages_discovered, s.pages_fetched, s.pages_failed,
   (select count(*)::int from documents d where d.source_id = s.id) as documents,
   (select coalesce(sum(d.chunk_count), 0)::int from documents d where d.source_id = s.id) as chunks,
-  (select count(*)::int from documents d where d.source_id = s.id and d.status = 'failed') as documents_failed`;
+  (select count(*)::int from documents d where d.source_id = s.id and d.status = 'failed') as documents_failed,
+  (select count(*)::int from documents d where d.source_id = s.id and d.status = 'skipped') as documents_skipped`;
 
 export function presentSource(row: SourceRow) {
   return {
@@ -66,6 +68,7 @@ export function presentSource(row: SourceRow) {
       pages_fetched: row.pages_fetched,
       pages_failed: row.pages_failed,
       documents_failed: row.documents_failed,
+      documents_skipped: row.documents_skipped,
     },
     error: row.error,
     config: row.config,

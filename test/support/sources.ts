@@ -14,6 +14,7 @@ export interface SourceView {
     pages_fetched: number;
     pages_failed: number;
     documents_failed: number;
+    documents_skipped: number;
   };
 }
 
