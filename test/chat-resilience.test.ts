@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import { callWithEnv } from './support/http';
+import { callWithEnv, testSql } from './support/http';
 import { fakeOpenAIUrl, recordedRequests, scenarioKey } from './support/fake-openai';
 import { postJson } from './support/tenants';
 import { chatter, readEvents, type ChatAnswer } from './support/chat';
@@ -10,6 +10,22 @@ const withModel = (key: string, baseUrl: string) => ({
   OPENAI_BASE_URL: baseUrl,
   OPENAI_TIMEOUT_MS: '1500',
 });
+
+/** Waits until the fake has received the answer's model request (`key`'s first chat completion). */
+async function modelCalled(key: string): Promise<void> {
+  const called = async () => (await recordedRequests(key)).requests.some((r) => r.path.endsWith('/chat/completions'));
+  for (let i = 0; i < 250 && !(await called()); i++) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** The fake's outcome for `key`'s last request, once it is `disconnected` (or after 5 s). */
+async function lastOutcome(key: string): Promise<string | undefined> {
+  let outcome: string | undefined;
+  for (let i = 0; i < 50 && outcome !== 'disconnected'; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    outcome = (await recordedRequests(key)).requests.at(-1)?.outcome;
+  }
+  return outcome;
+}
 
 describe('fault suite: the model provider failing half its calls', () => {
   it('every chat still gets an answer (model or degraded) and no 5xx', async () => {
@@ -69,12 +85,48 @@ describe('fault suite: the model provider failing half its calls', () => {
     await reader.read();
     controller.abort();
     await reader.cancel().catch(() => {});
-    let outcome: string | undefined;
-    for (let i = 0; i < 50 && outcome !== 'disconnected'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      outcome = (await recordedRequests(key)).requests.at(-1)?.outcome;
-    }
-    expect(outcome).toBe('disconnected');
+    expect(await lastOutcome(key)).toBe('disconnected');
+  });
+
+  // callWithEnv hands the Request to the fetch handler as is, so its signal is the client's own;
+  // through the runtime, the incoming request's signal aborts on disconnect (enable_request_signal).
+  it('stops the upstream call when a client waiting for a JSON answer disconnects, and stores no answer', async () => {
+    const { tenant, token } = await chatter();
+    // About 1.5 s of answer: long enough to leave in the middle of it.
+    const key = await scenarioKey({ only: 'chat', ttftMs: 200, tokenDelayMs: 100 });
+    const controller = new AbortController();
+    const answer = callWithEnv(withModel(key, fakeOpenAIUrl()), '/api/v1/chat', {
+      ...postJson(token, { message: 'How long does delivery take?' }),
+      signal: controller.signal,
+    });
+    await modelCalled(key);
+    controller.abort();
+    // Nobody reads it; the request log shows the client left.
+    expect((await answer).status).toBe(499);
+    expect(await lastOutcome(key)).toBe('disconnected');
+    // The question stays in the conversation; a cut-off answer is not stored as one.
+    const sql = testSql();
+    const roles = await sql<{ role: string }[]>`select role from messages where project_id = ${tenant.projectId}`;
+    await sql.end();
+    expect(roles.map((r) => r.role)).toEqual(['user']);
+  });
+
+  it('stops the upstream call when an OpenAI-compatible client (stream: false) disconnects', async () => {
+    const { token } = await chatter();
+    const key = await scenarioKey({ only: 'chat', ttftMs: 200, tokenDelayMs: 100 });
+    const controller = new AbortController();
+    const completion = callWithEnv(withModel(key, fakeOpenAIUrl()), '/v1/chat/completions', {
+      ...postJson(token, {
+        model: 'parley',
+        stream: false,
+        messages: [{ role: 'user', content: 'How long does delivery take?' }],
+      }),
+      signal: controller.signal,
+    });
+    await modelCalled(key);
+    controller.abort();
+    expect((await completion).status).toBe(499);
+    expect(await lastOutcome(key)).toBe('disconnected');
   });
 });
 

@@ -14,6 +14,7 @@ import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { describe } from '../http/openapi';
 import { batchDeltas } from '../http/delta-batch';
+import { abortOnDisconnect, clientClosed } from '../http/disconnect';
 import { log } from '../http/logger';
 import { validate } from '../http/validate';
 
@@ -58,7 +59,7 @@ export const chat = new Hono<AppEnv>().post(
     const project = c.get('project');
     if (!project?.knowledge) throw new AppError('forbidden', 'Chat needs a project credential');
     const endUserId = await callerEndUser(c, body.user_id);
-    const controller = new AbortController();
+    const controller = abortOnDisconnect(c.req.raw);
     // The request's connection (auth used it already), taken over: a streamed answer outlives the
     // request handler, so the turn closes it when it ends.
     const sql = c.get('takeSql')();
@@ -84,6 +85,10 @@ export const chat = new Hono<AppEnv>().post(
       const ignore: TurnSink = { meta: () => {}, delta: () => {}, citations: () => {} };
       try {
         return c.json(outcomeJson(await completeTurn(turn, ignore)));
+      } catch (err) {
+        // As in the stream below, a client that left is not a failure; its answer is not stored.
+        if (controller.signal.aborted) return clientClosed();
+        throw err;
       } finally {
         close();
       }

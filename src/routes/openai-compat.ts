@@ -18,6 +18,7 @@ import type { ChatMessage } from '../chat/types';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { batchDeltas } from '../http/delta-batch';
+import { abortOnDisconnect, clientClosed } from '../http/disconnect';
 import { log } from '../http/logger';
 import { describe } from '../http/openapi';
 import { validate } from '../http/validate';
@@ -139,7 +140,7 @@ export const openaiCompat = new Hono<AppEnv>()
       const project = c.get('project');
       if (!project?.knowledge) throw new AppError('forbidden', 'Chat needs a project credential');
       const endUserId = await callerEndUser(c, body.user);
-      const controller = new AbortController();
+      const controller = abortOnDisconnect(c.req.raw);
       const sql = c.get('takeSql')();
       const close = () => c.executionCtx.waitUntil(sql.end({ timeout: 2 }).catch(() => {}));
       // A caller may ask for shorter answers, never longer than the project allows; only the
@@ -175,6 +176,10 @@ export const openaiCompat = new Hono<AppEnv>()
           return c.json(
             completionBody(await completeTurn(turn, { meta: () => {}, delta: () => {}, citations: () => {} }), created),
           );
+        } catch (err) {
+          // As in the stream below, a client that left is not a failure; its answer is not stored.
+          if (controller.signal.aborted) return clientClosed();
+          throw err;
         } finally {
           close();
         }
