@@ -6,11 +6,13 @@
  *     ▲                                          ▲                         │ one probe call
  *     └──────────── the probe succeeds ──────────┴──── the probe fails ────┘
  *
- * Redis cost per call: `acquire()` is one round trip (one EVAL) while closed, or to claim the
- * probe; it is free while this isolate saw the breaker open less than `cacheMs` ago (default
- * 1 s, deliberately per-isolate, below). `success()` is free except for the probe (one DEL);
- * `failure()` is one EVAL. So a healthy provider costs one Upstash request per generation, an
- * open breaker about one per isolate per second.
+ * Redis cost per call: `acquire()` is one round trip (one EVAL), or none while this isolate saw
+ * the breaker closed or open less than `cacheMs` ago (default 1 s, deliberately per-isolate,
+ * below). `success()` is free except for the probe (one DEL); `failure()` is one EVAL and makes
+ * the next `acquire()` ask Redis again. So a healthy provider costs about one Upstash request per
+ * isolate per second, however many generations it serves, and so does an open breaker. An
+ * isolate that trusted "closed" may send calls for up to `cacheMs` after another isolate opened
+ * the breaker; the first of them to fail learns the open state from `failure()`.
  *
  * Failures are counted in a sliding window (a sorted set of timestamps) and successes do not
  * erase them: a provider failing every other call still opens the breaker. Only the probe's
@@ -59,7 +61,7 @@ export interface RedisBreakerOptions {
   cooldownMs?: number;
   /** How long a claimed probe blocks other probes; at least a call's worst time to first token. Default 60 000 ms. */
   probeTimeoutMs?: number;
-  /** How long this isolate trusts an "open" answer without asking Redis. Default 1 000 ms; 0 disables the cache. */
+  /** How long this isolate trusts a "closed" or "open" answer without asking Redis. Default 1 000 ms; 0 disables the cache. */
   cacheMs?: number;
 }
 
@@ -68,6 +70,9 @@ export interface RedisBreakerOptions {
 // of a cool-down it knows of. A probe's success clears it in the probing isolate; other isolates
 // notice within `cacheMs`.
 const openUntil = new Map<string, number>();
+// Likewise, Redis key → time until which this isolate lets calls through without asking: at most
+// `cacheMs` (and never longer than a cool-down) after Redis last said "closed"; any failure ends it.
+const closedUntil = new Map<string, number>();
 
 const ACQUIRE = `
 local opened = tonumber(redis.call('HGET', KEYS[1], 'opened_at'))
@@ -130,6 +135,7 @@ export function redisBreaker(options: RedisBreakerOptions): CircuitBreaker {
         if (now < cached) return { allowed: false, state: 'open' };
         openUntil.delete(stateKey);
       }
+      if (cacheMs > 0 && now < (closedUntil.get(stateKey) ?? 0)) return { allowed: true, state: 'closed' };
       try {
         const [state, retryInMs] = await redis.eval<[number, number, number], Answer>(
           ACQUIRE,
@@ -140,6 +146,7 @@ export function redisBreaker(options: RedisBreakerOptions): CircuitBreaker {
           remember(now, retryInMs);
           return { allowed: false, state };
         }
+        if (state === 'closed' && cacheMs > 0) closedUntil.set(stateKey, now + Math.min(cacheMs, cooldownMs));
         return { allowed: true, state };
       } catch (err) {
         unavailable('acquire', err);
@@ -169,6 +176,7 @@ export function redisBreaker(options: RedisBreakerOptions): CircuitBreaker {
 
     async failure(permit) {
       const now = Date.now();
+      closedUntil.delete(stateKey);
       try {
         const [state, opened] = await redis.eval<[number, number, number, string, string, number], Answer>(
           FAILURE,
