@@ -31,6 +31,11 @@ export const ConfigSchema = z.object({
       .min(60)
       .max(7 * 24 * 3600),
   ).default(3600),
+  /**
+   * Failed authentications (401) one client IP may make per minute; beyond it the IP's requests
+   * answer 429 before authenticating, valid credentials included, until the minute resets.
+   */
+  AUTH_FAILURES_PER_MINUTE: optional(z.coerce.number().int().min(1).max(100_000)).default(20),
   OPENAI_API_KEY: optional(z.string()),
   /** Per-attempt time limit of model calls, in ms (also the longest silence inside a stream). */
   OPENAI_TIMEOUT_MS: optional(z.coerce.number().int().min(500).max(120_000)).default(10_000),

@@ -268,8 +268,11 @@ describe('credential fuzzing', () => {
   it.each(CASES)('$name → 401 unauthorized', async ({ authorization }) => {
     const tenant = await createTenant();
     const header = await authorization(tenant);
+    // Each case from its own address: failed authentications are limited per IP (20 a minute),
+    // and this suite fails on purpose far more often than one client may.
+    const from = { 'cf-connecting-ip': `2001:db8:f::${crypto.randomUUID().slice(0, 4)}` };
     for (const route of ROUTES) {
-      const res = await route.request(tenant, header === undefined ? {} : { authorization: header });
+      const res = await route.request(tenant, header === undefined ? from : { ...from, authorization: header });
       const text = await res.clone().text();
       try {
         await expectEnvelope(res, 401, 'unauthorized');

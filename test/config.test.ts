@@ -30,6 +30,16 @@ describe('configuration', () => {
     expect(JSON.stringify(result.problems)).not.toContain('secret-host');
   });
 
+  it('AUTH_FAILURES_PER_MINUTE defaults to 20 and must be a positive integer', () => {
+    const parsed = parseConfig({ ...production, AUTH_FAILURES_PER_MINUTE: undefined });
+    expect(parsed.ok && parsed.config.AUTH_FAILURES_PER_MINUTE).toBe(20);
+    const set = parseConfig({ ...production, AUTH_FAILURES_PER_MINUTE: '50' });
+    expect(set.ok && set.config.AUTH_FAILURES_PER_MINUTE).toBe(50);
+    const zero = parseConfig({ ...production, AUTH_FAILURES_PER_MINUTE: '0' });
+    expect(zero.ok).toBe(false);
+    if (!zero.ok) expect(zero.problems).toEqual([expect.objectContaining({ name: 'AUTH_FAILURES_PER_MINUTE' })]);
+  });
+
   it('a missing Hyperdrive binding is a named problem', () => {
     const result = parseConfig({ ...production, HYPERDRIVE: undefined });
     expect(result.ok).toBe(false);

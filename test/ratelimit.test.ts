@@ -8,6 +8,7 @@ import { access } from '../src/auth/access';
 import { createBaseApp } from '../src/http/platform';
 import { TIMEOUT_MS } from '../src/ratelimit';
 import { call, callApp, expectEnvelope, testSql } from './support/http';
+import { expectRetryAfter, upstashCost, withinOneMinute } from './support/ratelimit';
 import { auth, createTenant, openSession, postJson, type Tenant } from './support/tenants';
 
 /**
@@ -54,17 +55,6 @@ async function setRateLimits(tenant: Tenant, rateLimits: Record<string, unknown>
 const openWithSecretKey = (tenant: Tenant, body: unknown = {}) =>
   call('/api/v1/auth/session', postJson(tenant.secretKey, body));
 
-/**
- * The sliding window also counts the previous clock minute's requests, weighted by how much of
- * that minute the window still overlaps, so a burst straddling a minute boundary is judged on a
- * discounted count and its exact numbers shift. Exact assertions keep a burst in one clock
- * minute: when fewer than `seconds` are left, wait for the next minute to begin.
- */
-async function withinOneMinute(seconds: number): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < seconds * 1000) await new Promise((resolve) => setTimeout(resolve, left + 50));
-}
-
 function expectLimitHeaders(res: Response, limit: number, remaining: number, windowSeconds: number): void {
   expect(res.headers.get('x-ratelimit-limit')).toBe(String(limit));
   expect(res.headers.get('x-ratelimit-remaining')).toBe(String(remaining));
@@ -73,47 +63,6 @@ function expectLimitHeaders(res: Response, limit: number, remaining: number, win
   expect(Number.isInteger(reset)).toBe(true);
   expect(reset).toBeGreaterThan(now);
   expect(reset).toBeLessThanOrEqual(Math.ceil(now) + windowSeconds);
-}
-
-function expectRetryAfter(res: Response, windowSeconds: number): number {
-  const retryAfter = Number(res.headers.get('retry-after'));
-  expect(Number.isInteger(retryAfter)).toBe(true);
-  expect(retryAfter).toBeGreaterThanOrEqual(1);
-  expect(retryAfter).toBeLessThanOrEqual(windowSeconds);
-  // Retry-After and X-RateLimit-Reset name the same moment.
-  const reset = Number(res.headers.get('x-ratelimit-reset'));
-  expect(Math.abs(Date.now() / 1000 + retryAfter - reset)).toBeLessThanOrEqual(1);
-  return retryAfter;
-}
-
-interface Stats {
-  requests: number;
-  commands: number;
-}
-
-async function upstashStats(): Promise<Stats> {
-  const res = await fetch(inject('upstashStatsUrl'), { headers: auth(inject('upstashToken')) });
-  return res.json<Stats>();
-}
-
-/**
- * The Upstash HTTP requests (and Redis commands) one request costs, from the REST endpoint's
- * own counter. Other test files run in parallel against the same endpoint; they can only add to
- * the count, never subtract, so the smallest delta over a few single-request measurements is
- * the request's own cost.
- */
-async function upstashCost(send: () => Promise<Response>, expectedStatus: number, tries = 5): Promise<Stats> {
-  let best: Stats | undefined;
-  for (let i = 0; i < tries; i++) {
-    const before = await upstashStats();
-    const res = await send();
-    expect(res.status).toBe(expectedStatus);
-    await res.arrayBuffer();
-    const after = await upstashStats();
-    const delta = { requests: after.requests - before.requests, commands: after.commands - before.commands };
-    if (!best || delta.requests < best.requests) best = delta;
-  }
-  return best!;
 }
 
 afterEach(() => {

@@ -3,7 +3,10 @@
  *
  *   app.get('/projects/:id/keys', access({ principals: ['owner'], roles: ['owner', 'admin'], project: 'id' }), …)
  *
- * 1. authenticate the bearer credential (401 when missing, malformed, expired, forged, revoked);
+ * 0. refuse an IP with too many failed authentications this minute (429 rate_limited, before any
+ *    credential is verified; see ./failures.ts);
+ * 1. authenticate the bearer credential (401 when missing, malformed, expired, forged, revoked,
+ *    each counted against the caller's IP);
  * 2. refuse principal kinds the route does not accept (403, e.g. a publishable key where a
  *    secret key is required);
  * 3. scope to the project in the path: another tenant's ids answer 404, never 403, so nothing
@@ -19,6 +22,7 @@ import { isUuid } from '../ids';
 import { annotate } from '../http/openapi';
 import type { ProjectSettings, Role } from '../projects/schemas';
 import { checkLimits, rateLimitRedis, type LimitCheck, type LimitDecision } from '../ratelimit';
+import { countFailure, failureBlock } from './failures';
 import { InvalidTokenError } from './jwt';
 import { bearer, resolvePrincipal, type Principal, type PrincipalKind, type ProjectContext } from './principal';
 
@@ -50,23 +54,33 @@ function touchKey(c: Context<AppEnv>, keyId: string): void {
   );
 }
 
+/** The client's address, as Cloudflare reports it ("local" in development without it). */
+function clientIp(c: Context<AppEnv>): string {
+  return c.req.header('cf-connecting-ip') ?? 'local';
+}
+
+/**
+ * A 401, after counting the failure against the caller's IP: the failure that puts the IP over
+ * its limit is answered 429 instead, as the IP's next requests will be.
+ */
+async function unauthorized(c: Context<AppEnv>, message: string, challenge: string): Promise<AppError> {
+  const config = c.get('config');
+  const block = await countFailure(rateLimitRedis(config), clientIp(c), config.AUTH_FAILURES_PER_MINUTE);
+  if (block) return tooManyFailures(block.limit, block.reset);
+  return new AppError('unauthorized', message, { headers: { 'WWW-Authenticate': challenge } });
+}
+
 async function authenticate(
   c: Context<AppEnv>,
   onSession?: Parameters<typeof resolvePrincipal>[4],
 ): Promise<{ principal: Principal; project?: ProjectContext }> {
   const token = bearer(c.req.header('authorization'));
-  if (!token) {
-    throw new AppError('unauthorized', 'Send a credential as `Authorization: Bearer <token>`', {
-      headers: { 'WWW-Authenticate': 'Bearer' },
-    });
-  }
+  if (!token) throw await unauthorized(c, 'Send a credential as `Authorization: Bearer <token>`', 'Bearer');
   try {
     return await resolvePrincipal(token, c.get('sql')(), c.get('config'), (keyId) => touchKey(c, keyId), onSession);
   } catch (err) {
     if (err instanceof InvalidTokenError) {
-      throw new AppError('unauthorized', `Invalid credential: ${err.message}`, {
-        headers: { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
-      });
+      throw await unauthorized(c, `Invalid credential: ${err.message}`, 'Bearer error="invalid_token"');
     }
     throw err;
   }
@@ -120,7 +134,7 @@ async function actingFor(c: Context<AppEnv>, field: string | undefined): Promise
 }
 
 function limitChecks(c: Context<AppEnv>, principal: Principal, endUser: string | undefined): LimitCheck[] {
-  const ip = c.req.header('cf-connecting-ip') ?? 'local';
+  const ip = clientIp(c);
   switch (principal.kind) {
     case 'owner':
       return [
@@ -207,21 +221,31 @@ async function rateLimit(
   c.header('X-RateLimit-Limit', String(decision.limit));
   c.header('X-RateLimit-Remaining', String(decision.remaining));
   c.header('X-RateLimit-Reset', String(resetSeconds));
-  if (decision.status === 'limited') {
-    const retryAfter = String(Math.max(1, Math.ceil((decision.reset - Date.now()) / 1000)));
-    throw new AppError('rate_limited', `Too many requests; retry in ${retryAfter} s`, {
-      headers: {
-        'Retry-After': retryAfter,
-        'X-RateLimit-Limit': String(decision.limit),
-        'X-RateLimit-Remaining': '0',
-        'X-RateLimit-Reset': String(resetSeconds),
-      },
-    });
-  }
+  if (decision.status === 'limited') throw rateLimited('Too many requests', decision.limit, decision.reset);
+}
+
+/** 429 rate_limited with Retry-After and the limit's X-RateLimit-* headers. */
+function rateLimited(reason: string, limit: number, reset: number): AppError {
+  const retryAfter = String(Math.max(1, Math.ceil((reset - Date.now()) / 1000)));
+  return new AppError('rate_limited', `${reason}; retry in ${retryAfter} s`, {
+    headers: {
+      'Retry-After': retryAfter,
+      'X-RateLimit-Limit': String(limit),
+      'X-RateLimit-Remaining': '0',
+      'X-RateLimit-Reset': String(Math.ceil(reset / 1000)),
+    },
+  });
+}
+
+function tooManyFailures(limit: number, reset: number): AppError {
+  return rateLimited('Too many failed authentications from this address', limit, reset);
 }
 
 export function access(rule: AccessRule): MiddlewareHandler<AppEnv> {
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+    // Known from this isolate's memory, so a good credential costs no extra Redis round trip.
+    const block = failureBlock(clientIp(c));
+    if (block) throw tooManyFailures(block.limit, block.reset);
     // A session's limits are checked while its project loads (see knownLimits); only for routes
     // that accept sessions, so a refused credential kind costs no limit.
     let early: EarlyDecision | undefined;

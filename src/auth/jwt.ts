@@ -4,25 +4,35 @@
  * tokens (HS256 with SESSION_SECRET). Issuer, audience and expiry are always checked.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { recall, remember } from '../lru';
 
 const ASYMMETRIC = ['ES256', 'RS256', 'EdDSA'];
 
 // Deliberate isolate-level cache: one JWKS fetcher per issuer URL; jose caches the keys and
-// refetches on an unknown `kid` (at most every 30 s).
+// refetches on an unknown `kid` (at most every 30 s). Issuers include each project's
+// `end_user_supabase_url`, which owners set freely, so the cache keeps only the JWKS_ISSUERS_MAX
+// most recently used (an evicted issuer's keys are fetched again on its next token).
 const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+export const JWKS_ISSUERS_MAX = 100;
 
-function jwks(supabaseUrl: string): ReturnType<typeof createRemoteJWKSet> {
+/** The JWKS fetcher of a Supabase project, cached per isolate (least recently used evicted). */
+export function jwks(supabaseUrl: string): ReturnType<typeof createRemoteJWKSet> {
   const url = `${supabaseUrl.replace(/\/$/, '')}/auth/v1/.well-known/jwks.json`;
-  let set = jwksCache.get(url);
+  let set = recall(jwksCache, url);
   if (!set) {
     set = createRemoteJWKSet(new URL(url), {
       timeoutDuration: 3000,
       cooldownDuration: 30_000,
       cacheMaxAge: 10 * 60_000,
     });
-    jwksCache.set(url, set);
+    remember(jwksCache, url, set, JWKS_ISSUERS_MAX);
   }
   return set;
+}
+
+/** How many issuers' JWKS fetchers this isolate holds (at most JWKS_ISSUERS_MAX). */
+export function jwksCacheSize(): number {
+  return jwksCache.size;
 }
 
 export class InvalidTokenError extends Error {}
