@@ -9,6 +9,10 @@ export type AuditAction =
   | 'key.created'
   | 'key.revoked'
   | 'key.rotated'
+  | 'member.added'
+  | 'member.updated'
+  | 'member.removed'
+  | 'identity_secret.rotated'
   | 'data.exported'
   | 'data.erased';
 

@@ -40,9 +40,18 @@ export function page<T extends { created_at: Date; id: string }>(
   rows: T[],
   limit: number,
 ): { data: T[]; next_cursor: string | null } {
+  return pageBy(rows, limit, (row) => row);
+}
+
+/** `page` for rows whose unique tie-breaker is another column than `id` (a member's user_id). */
+export function pageBy<T>(
+  rows: T[],
+  limit: number,
+  key: (row: T) => { created_at: Date; id: string },
+): { data: T[]; next_cursor: string | null } {
   const data = rows.slice(0, limit);
   const last = data[data.length - 1];
-  return { data, next_cursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { data, next_cursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
 }
 
 export const pageSchema = <T extends z.ZodType>(item: T) =>

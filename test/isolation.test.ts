@@ -13,7 +13,8 @@ const VICTIM_NAME = 'Victim A';
 interface Route {
   name: string;
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
-  path: (projectId: string, keyId: string) => string;
+  /** The ids of a key and of a member (a user id) are A's own, or random ones. */
+  path: (projectId: string, keyId: string, userId: string) => string;
   /** A body that would succeed for A's owner: refusals must not depend on a bad body. */
   body?: unknown;
   /** Whether the route names a key as well as a project. */
@@ -44,6 +45,30 @@ const ROUTES: Route[] = [
     path: (p, k) => `/api/v1/projects/${p}/keys/${k}/rotate`,
     body: { grace_seconds: 0 },
     key: true,
+  },
+  {
+    name: 'POST /projects/:id/identity-secret/rotate',
+    method: 'POST',
+    path: (p) => `/api/v1/projects/${p}/identity-secret/rotate`,
+    body: { grace_hours: 0 },
+  },
+  { name: 'GET /projects/:id/members', method: 'GET', path: (p) => `/api/v1/projects/${p}/members` },
+  {
+    name: 'POST /projects/:id/members',
+    method: 'POST',
+    path: (p) => `/api/v1/projects/${p}/members`,
+    body: { user_id: '6f0c1bd4-5a0e-4c1e-9a57-0d3c8a4f2b10', role: 'owner' },
+  },
+  {
+    name: 'PATCH /projects/:id/members/:user_id',
+    method: 'PATCH',
+    path: (p, _k, u) => `/api/v1/projects/${p}/members/${u}`,
+    body: { role: 'owner' },
+  },
+  {
+    name: 'DELETE /projects/:id/members/:user_id',
+    method: 'DELETE',
+    path: (p, _k, u) => `/api/v1/projects/${p}/members/${u}`,
   },
 ];
 const KEY_ROUTES = ROUTES.filter((r) => r.key);
@@ -83,8 +108,14 @@ async function world(): Promise<World> {
   return { a, b, aSession, bSession };
 }
 
-function send(route: Route, token: string, projectId: string, keyId: string): Promise<Response> {
-  const path = route.path(projectId, keyId);
+function send(
+  route: Route,
+  token: string,
+  projectId: string,
+  keyId: string,
+  userId: string = crypto.randomUUID(),
+): Promise<Response> {
+  const path = route.path(projectId, keyId, userId);
   if (route.body === undefined) return call(path, { method: route.method, headers: auth(token) });
   return call(path, { ...postJson(token, route.body), method: route.method });
 }
@@ -111,11 +142,24 @@ async function refused(
   return body.error;
 }
 
-/** A's project, keys and audit log are exactly what createTenant left, and its keys still work. */
+/**
+ * A's project, identity secret, members, keys and audit log are exactly what createTenant left,
+ * and its keys still work.
+ */
 async function expectUntouched(a: Tenant): Promise<void> {
   const project = await call(`/api/v1/projects/${a.projectId}`, { headers: auth(a.owner) });
   expect(project.status).toBe(200);
-  expect(await project.json()).toMatchObject({ name: VICTIM_NAME, allowed_origins: [], settings: {} });
+  expect(await project.json()).toMatchObject({
+    name: VICTIM_NAME,
+    allowed_origins: [],
+    settings: {},
+    identity_secret: a.identitySecret,
+  });
+
+  const members = await call(`/api/v1/projects/${a.projectId}/members`, { headers: auth(a.owner) });
+  expect((await members.json<{ data: unknown[] }>()).data).toEqual([
+    { user_id: a.userId, role: 'owner', created_at: expect.any(String) },
+  ]);
 
   const keys = await call(`/api/v1/projects/${a.projectId}/keys?include_inactive=true`, { headers: auth(a.owner) });
   const { data } = await keys.json<{ data: { id: string; revoked_at: string | null; expires_at: string | null }[] }>();
@@ -137,7 +181,7 @@ describe('tenant isolation', () => {
     for (const cred of FOREIGN) {
       const label = `${cred.name} on ${route.name}`;
       const onA = await refused(
-        await send(route, cred.token(w), w.a.projectId, w.a.secretKeyId),
+        await send(route, cred.token(w), w.a.projectId, w.a.secretKeyId, w.a.userId),
         label,
         cred.status,
         cred.code,
@@ -155,7 +199,13 @@ describe('tenant isolation', () => {
     }
     // Ids are matched case-insensitively for the owner, so upper case is no way around it either.
     await refused(
-      await send(route, w.b.owner, w.a.projectId.toUpperCase(), w.a.secretKeyId.toUpperCase()),
+      await send(
+        route,
+        w.b.owner,
+        w.a.projectId.toUpperCase(),
+        w.a.secretKeyId.toUpperCase(),
+        w.a.userId.toUpperCase(),
+      ),
       `B's owner on ${route.name} with upper-case ids`,
       404,
       'not_found',

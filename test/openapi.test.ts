@@ -24,6 +24,14 @@ describe('GET /api/v1/openapi.json', () => {
     const doc = await (await call('/api/v1/openapi.json')).json<OpenApiDoc>();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/health', '/ready', '/api/v1/openapi.json']));
     expect(doc.paths['/ready']?.get?.responses).toHaveProperty('503');
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/projects/{id}/members',
+        '/api/v1/projects/{id}/members/{user_id}',
+        '/api/v1/projects/{id}/identity-secret/rotate',
+      ]),
+    );
+    expect(doc.paths['/api/v1/projects/{id}/members']?.post?.responses).toHaveProperty('409');
     expect(doc.components.schemas).toHaveProperty('ErrorEnvelope');
   });
 });

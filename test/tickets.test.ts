@@ -67,7 +67,7 @@ async function handedOver(
   return { conversation, ticket };
 }
 
-/** Adds a project member directly (there is no members API yet) and returns their owner token. */
+/** Adds a project member directly in SQL and returns their owner token. */
 async function addMember(tenant: Tenant, role: 'admin' | 'agent'): Promise<{ userId: string; token: string }> {
   const userId = crypto.randomUUID();
   await sql`insert into project_members (project_id, user_id, role) values (${tenant.projectId}, ${userId}, ${role})`;

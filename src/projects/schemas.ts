@@ -130,9 +130,14 @@ export const Project = z
     name: z.string(),
     allowed_origins: z.array(z.string()),
     settings: ProjectSettings,
-    identity_secret: z.string().nullable().meta({
-      description: 'Signs end-user ids: user_hash = HMAC-SHA256(identity_secret, user_id). Null for agents.',
-    }),
+    identity_secret: z
+      .string()
+      .nullable()
+      .meta({
+        description:
+          'Signs end-user ids: user_hash = HMAC-SHA256(identity_secret, user_id). Null for agents. ' +
+          'Replace it with POST /projects/{id}/identity-secret/rotate.',
+      }),
     role: Role,
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),

@@ -1,4 +1,7 @@
-/** Projects (owner): `/api/v1/projects` and `/api/v1/projects/:id`, plus the audit log. */
+/**
+ * Projects (owner): `/api/v1/projects` and `/api/v1/projects/:id`, the rotation of their identity
+ * secret, and the audit log.
+ */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { access, ownerActor } from '../auth/access';
@@ -10,6 +13,7 @@ import { CreateProject, Project, ProjectParams, UpdateProject } from '../project
 import { deletePrefix } from '../sources/store';
 import { log } from '../http/logger';
 import { createProject, deleteProject, getProject, listProjects, updateProject } from '../projects/service';
+import { rotateIdentitySecret } from '../projects/identity-secret';
 
 const tags = ['projects'];
 
@@ -27,6 +31,21 @@ const AuditEntry = z.object({
 });
 
 const AuditQuery = PageQuery.extend({ action: z.string().max(50).optional() });
+
+const RotateIdentitySecret = z
+  .object({
+    grace_hours: z.number().int().min(0).max(168).default(24).meta({
+      description:
+        'How long the previous secret still verifies user_hash (default 24, at most 168); 0 revokes it at once',
+    }),
+  })
+  .strict();
+const RotatedIdentitySecret = z.object({
+  identity_secret: z.string().meta({ description: 'The new secret: sign user_hash with it from now on' }),
+  previous_identity_secret_expires_at: z.iso.datetime().nullable().meta({
+    description: 'Until when the previous secret still verifies; null when it stopped at once',
+  }),
+});
 
 export const projects = new Hono<AppEnv>()
   .post(
@@ -98,6 +117,26 @@ export const projects = new Hono<AppEnv>()
       );
       return c.body(null, 204);
     },
+  )
+  .post(
+    '/projects/:id/identity-secret/rotate',
+    describe({
+      summary: 'Replace the identity secret; the previous one verifies for a grace period',
+      tags,
+      responses: { 200: { description: 'The new secret', schema: RotatedIdentitySecret } },
+    }),
+    access({ principals: ['owner'], roles: ['owner', 'admin'], project: 'id' }),
+    validate('param', ProjectParams),
+    validate('json', RotateIdentitySecret),
+    async (c) =>
+      c.json(
+        await rotateIdentitySecret(
+          c.get('sql')(),
+          ownerActor(c),
+          c.get('projectId') ?? '',
+          c.req.valid('json').grace_hours,
+        ),
+      ),
   )
   .get(
     '/projects/:id/audit',

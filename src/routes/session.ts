@@ -3,17 +3,19 @@
  * server) opens a short-lived end-user session token bound to the project and the end user.
  * Identities: an anonymous visitor id the client keeps; a customer user id proven by
  * `user_hash` = HMAC-SHA256(project identity secret, user_id) (a secret key may vouch without
- * it); or an end-user Supabase JWT of the customer's own Supabase project.
+ * it; after a rotation the previous secret verifies during its grace period); or an end-user
+ * Supabase JWT of the customer's own Supabase project.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { access } from '../auth/access';
 import { InvalidTokenError, signSession, verifySupabaseToken } from '../auth/jwt';
-import { sameDigest, upsertEndUser, userHash, type EndUserKind } from '../end-users';
+import { upsertEndUser, type EndUserKind } from '../end-users';
 import type { AppEnv } from '../env';
 import { AppError } from '../errors';
 import { describe } from '../http/openapi';
 import { validate } from '../http/validate';
+import { identitySecrets, verifiesUserHash } from '../projects/identity-secret';
 
 const ExternalId = z
   .string()
@@ -84,11 +86,11 @@ export const session = new Hono<AppEnv>().post(
 
     if (body.user_id !== undefined) {
       if (principal.kind === 'publishable_key') {
-        const [row] = await sql<
-          { identity_secret: string }[]
-        >`select identity_secret from projects where id = ${project.id}`;
-        const expected = await userHash(row?.identity_secret ?? '', body.user_id);
-        if (!body.user_hash || !sameDigest(expected, body.user_hash)) {
+        // During a rotation's grace period the previous secret verifies too.
+        const verified =
+          body.user_hash !== undefined &&
+          (await verifiesUserHash(await identitySecrets(sql, project.id), body.user_id, body.user_hash));
+        if (!verified) {
           throw new AppError(
             'unauthorized',
             'user_id is not verified: send user_hash = HMAC-SHA256(identity secret, user_id) computed by your server',
