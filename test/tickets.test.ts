@@ -203,6 +203,31 @@ describe('tickets API', () => {
     await expectEnvelope(await patch(tenant, `/tickets/${ticket.id}`, { owner: 'me' }), 400, 'validation_failed');
   });
 
+  it("a member's removal returns their unresolved tickets to the queue; resolved ones keep their assignee", async () => {
+    const tenant = await createTenant();
+    const agent = await addMember(tenant, 'agent');
+    const { ticket: open } = await handedOver(tenant, await endUser(tenant));
+    const { ticket: done } = await handedOver(tenant, await endUser(tenant));
+    expect((await patch(tenant, `/tickets/${open.id}`, { assignee_id: agent.userId })).status).toBe(200);
+    expect((await patch(tenant, `/tickets/${done.id}`, { assignee_id: agent.userId, status: 'resolved' })).status).toBe(
+      200,
+    );
+
+    const removed = await call(`/api/v1/projects/${tenant.projectId}/members/${agent.userId}`, {
+      method: 'DELETE',
+      headers: auth(tenant.owner, from(tenant.userId)),
+    });
+    expect(removed.status).toBe(204);
+    expect(await (await get(tenant, `/tickets/${open.id}`)).json()).toMatchObject({
+      status: 'open',
+      assignee_id: null,
+    });
+    expect(await (await get(tenant, `/tickets/${done.id}`)).json()).toMatchObject({
+      status: 'resolved',
+      assignee_id: agent.userId,
+    });
+  });
+
   it("stores an agent's reply with role agent and takes the open ticket", async () => {
     const tenant = await createTenant();
     const { ticket } = await handedOver(tenant, await endUser(tenant));

@@ -128,12 +128,18 @@ export async function changeMemberRole(
   });
 }
 
-/** Removes a member (or lets the caller leave). */
+/**
+ * Removes a member (or lets the caller leave). Their unresolved tickets go back to the queue
+ * (`open`, no assignee) so no handed-off conversation waits on someone who is gone.
+ */
 export async function removeMember(sql: Sql, actor: Actor, projectId: string, userId: string): Promise<void> {
   if (!isUuid(userId)) throw memberNotFound();
   await sql.begin(async (tx) => {
     const target = await prepareChange(tx, actor, projectId, userId, 'remove');
     await tx`delete from project_members where project_id = ${projectId} and user_id = ${target.user_id}`;
+    await tx`
+      update tickets set assignee_id = null, status = 'open', updated_at = now()
+      where project_id = ${projectId} and assignee_id = ${target.user_id} and status <> 'resolved'`;
     await recordAudit(
       tx,
       audit(actor, { projectId, action: 'member.removed', targetId: target.user_id, metadata: { role: target.role } }),
