@@ -10,9 +10,9 @@ import { log } from '../http/logger';
 import type { IngestMessage } from '../jobs/messages';
 import { chunkDocument } from './chunk';
 import { extractDocument } from './extract';
-import { replaceChunks, sha256Hex, type StoredChunk } from './store';
+import { deleteStaleChunks, sha256Hex, upsertChunks, type ChunkOwner, type StoredChunk } from './store';
 import { bumpKnowledgeVersion, markDocument, refreshSourceStatus } from './status';
-import { ExtractionError, type DocumentFormat, type ExtractedDocument } from './types';
+import { ExtractionError, type Chunk, type DocumentFormat, type ExtractedDocument } from './types';
 
 /** Embeds texts and says which model produced the vectors (a fallback may answer instead). */
 export type EmbedTexts = (texts: string[]) => Promise<{ vectors: number[][]; model: string }>;
@@ -40,6 +40,8 @@ export interface DocumentRow {
 export type IngestOutcome = 'ingested' | 'unchanged' | 'failed' | 'gone';
 
 const FORMATS = new Set<string>(['pdf', 'docx', 'txt', 'md', 'csv', 'html']);
+/** Chunks embedded and written at a time (their vectors are held together in memory). */
+const EMBED_SLICE = 1000;
 
 export async function ingestDocument(deps: IngestDeps, msg: IngestMessage): Promise<IngestOutcome> {
   const { sql } = deps;
@@ -78,8 +80,7 @@ export async function ingestExtracted(
 ): Promise<IngestOutcome> {
   const { sql } = deps;
   const title = doc.title ?? extracted.title ?? null;
-  const fullText = extracted.sections.map((s) => `${s.headingPath.join(' > ')}\n${s.text}`).join('\n\n');
-  const contentHash = await sha256Hex(`${title ?? ''}\n${fullText}`);
+  const contentHash = await documentHash(title, extracted);
   if (doc.content_hash === contentHash && doc.embedding_model === deps.preferredModel) {
     await sql`update documents set status = 'ready', error = null, title = ${title}, updated_at = now() where id = ${doc.id}`;
     await refreshSourceStatus(sql, ids.source_id);
@@ -89,28 +90,45 @@ export async function ingestExtracted(
   const format = doc.format && FORMATS.has(doc.format) ? (doc.format as DocumentFormat) : undefined;
   const chunks = chunkDocument(extracted, { format });
   if (chunks.length === 0) return fail(deps, ids, doc.id, 'no_text: the document contains no text to index');
+  const owner: ChunkOwner = {
+    projectId: ids.project_id,
+    sourceId: ids.source_id,
+    documentId: doc.id,
+    contentHash,
+    url: doc.url ?? extracted.canonicalUrl ?? null,
+    title,
+  };
   // Title and heading path travel with each chunk's text into the embedding: they say what it is about.
-  const { vectors, model } = await deps.embed(
-    chunks.map((c) => [title, c.headingPath.join(' > '), c.text].filter(Boolean).join('\n')),
-  );
-  const stored: StoredChunk[] = chunks.map((c, i) => ({ ...c, embedding: vectors[i] ?? [], model }));
-
-  await sql.begin(async (tx) => {
-    const count = await replaceChunks(
-      tx,
-      {
-        projectId: ids.project_id,
-        sourceId: ids.source_id,
-        documentId: doc.id,
-        contentHash,
-        url: doc.url ?? extracted.canonicalUrl ?? null,
-        title,
-      },
-      stored,
+  const embedSlice = async (slice: Chunk[]): Promise<StoredChunk[]> => {
+    const { vectors, model } = await deps.embed(
+      slice.map((c) => [title, c.headingPath.join(' > '), c.text].filter(Boolean).join('\n')),
     );
+    return slice.map((c, i) => ({ ...c, embedding: vectors[i] ?? [], model }));
+  };
+
+  // Embedded and written EMBED_SLICE chunks at a time, so a large document's vectors are never
+  // all in memory (12,500 chunks of a 100,000-row CSV are ~50 MB of numbers). The slices before
+  // the last are upserted as they come; the last one, the removal of the old version's chunks and
+  // the document's new state commit together — a document of one slice is replaced atomically, a
+  // larger one briefly shows chunks of both versions. A retry upserts the same ids again.
+  const keep: string[] = [];
+  const models = new Set<string>();
+  let last: StoredChunk[] = [];
+  for (let i = 0; i < chunks.length; i += EMBED_SLICE) {
+    const stored = await embedSlice(chunks.slice(i, i + EMBED_SLICE));
+    models.add(stored[0]!.model);
+    if (i + EMBED_SLICE >= chunks.length) last = stored;
+    else keep.push(...(await upsertChunks(sql, owner, stored)));
+  }
+  // Mixed when the fallback answered for some slices: record the other model, so the document
+  // is embedded again once the preferred one is back.
+  const model = [...models].find((m) => m !== deps.preferredModel) ?? deps.preferredModel;
+  await sql.begin(async (tx) => {
+    keep.push(...(await upsertChunks(tx, owner, last)));
+    await deleteStaleChunks(tx, doc.id, keep);
     await tx`
       update documents set status = 'ready', error = null, title = ${title}, content_hash = ${contentHash},
-        embedding_model = ${model}, chunk_count = ${count}, updated_at = now()
+        embedding_model = ${model}, chunk_count = ${keep.length}, updated_at = now()
       where id = ${doc.id}`;
     await bumpKnowledgeVersion(tx, ids.project_id);
   });
@@ -123,6 +141,12 @@ export async function ingestExtracted(
     });
   }
   return 'ingested';
+}
+
+/** What identifies a version of the document: its title and every section's heading and text. */
+function documentHash(title: string | null, extracted: ExtractedDocument): Promise<string> {
+  const fullText = extracted.sections.map((s) => `${s.headingPath.join(' > ')}\n${s.text}`).join('\n\n');
+  return sha256Hex(`${title ?? ''}\n${fullText}`);
 }
 
 async function fail(

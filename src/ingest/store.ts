@@ -1,7 +1,7 @@
 /**
- * Writing chunks: deterministic ids from (document, content hash, position), one upsert for the
- * whole document, and removal of the document's chunks that the new version no longer has —
- * so a redelivered message leaves identical rows.
+ * Writing chunks: deterministic ids from (document, content hash, position), upserts in
+ * batches, and removal of the document's chunks that the new version no longer has — so a
+ * redelivered message leaves identical rows.
  */
 import type { Sql, TransactionSql } from 'postgres';
 import type { Chunk } from './types';
@@ -32,25 +32,32 @@ export interface ChunkOwner {
   title: string | null;
 }
 
-/** Upserts the document's chunks and deletes its stale ones; returns the number stored. */
-export async function replaceChunks(
+/** Chunks per insert statement. */
+const BATCH = 200;
+
+/**
+ * Upserts chunks of a document, one insert statement per BATCH; returns their ids. Rows are
+ * built right before their insert: a vector's text form is about 10 KB (512 numbers).
+ */
+export async function upsertChunks(
   sql: Sql | TransactionSql,
   owner: ChunkOwner,
   chunks: StoredChunk[],
-): Promise<number> {
-  const rows = await Promise.all(
-    chunks.map(async (c) => ({
-      id: await chunkId(owner.documentId, owner.contentHash, c.position),
-      position: c.position,
-      content: c.text,
-      heading_path: c.headingPath,
-      page: c.page ?? null,
-      embedding: `[${c.embedding.join(',')}]`,
-      embedding_model: c.model,
-    })),
-  );
-  for (let i = 0; i < rows.length; i += 200) {
-    const batch = rows.slice(i, i + 200);
+): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < chunks.length; i += BATCH) {
+    const batch = await Promise.all(
+      chunks.slice(i, i + BATCH).map(async (c) => ({
+        id: await chunkId(owner.documentId, owner.contentHash, c.position),
+        position: c.position,
+        content: c.text,
+        heading_path: c.headingPath,
+        page: c.page ?? null,
+        embedding: `[${c.embedding.join(',')}]`,
+        embedding_model: c.model,
+      })),
+    );
+    for (const row of batch) ids.push(row.id);
     await sql`
       insert into chunks (id, project_id, source_id, document_id, position, content, heading_path, page, url, title, embedding, embedding_model)
       select x.id, ${owner.projectId}, ${owner.sourceId}, ${owner.documentId}, x.position, x.content, x.heading_path, x.page,
@@ -60,9 +67,12 @@ export async function replaceChunks(
         content = excluded.content, heading_path = excluded.heading_path, page = excluded.page, url = excluded.url,
         title = excluded.title, embedding = excluded.embedding, embedding_model = excluded.embedding_model`;
   }
-  const keep = rows.map((r) => r.id);
+  return ids;
+}
+
+/** Deletes the document's chunks whose ids are not in `keep` (those of an older version). */
+export async function deleteStaleChunks(sql: Sql | TransactionSql, documentId: string, keep: string[]): Promise<void> {
   await sql`
-    delete from chunks where document_id = ${owner.documentId}
+    delete from chunks where document_id = ${documentId}
       and not (id = any(select jsonb_array_elements_text(${sql.json(keep)})::uuid))`;
-  return rows.length;
 }
