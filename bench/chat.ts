@@ -5,8 +5,8 @@
  *  1. the time Parley adds before the first token: client time to the first `delta` SSE event
  *     minus the fake's fixed time to first token (target ≤ 30 ms p95);
  *  2. CPU time per turn of the Worker's workerd processes, from /proc (target ≤ 5 ms), of the
- *     turn's own code run in Node with the same clients (bench/chat-node.ts), and the runtime's
- *     floor: a no-op Worker in bare workerd (bench/runtime-floor.ts);
+ *     turn's own code run in Node with the same clients (bench/chat-node.ts), and what bare
+ *     workerd charges for each kind of operation a turn makes (bench/runtime-floor.ts);
  *  3. cache-hit latency: a first-turn question asked again from a new conversation;
  *  4. concurrent SSE streams held without error (target ≥ 200): streams opened one every
  *     RAMP_MS with a slow token rate, so that all of them are open at once when they succeed.
@@ -34,7 +34,7 @@ import {
 } from './chat-lib.ts';
 import { nodeTurnCpu } from './chat-node.ts';
 import { startWorker } from './lib.ts';
-import { bareWorkerdCpuPerRequest } from './runtime-floor.ts';
+import { runtimeFloor } from './runtime-floor.ts';
 
 const TTFT_MS = 200;
 const TOKEN_GAP_MS = 5;
@@ -135,16 +135,27 @@ try {
     `  all of local workerd's CPU: the Worker plus the runtime's own work (HTTP, sockets to Postgres, Redis and ` +
       `the model, the dev proxy); for scale, GET /health costs ${ms(cpuHealth)} of it per request`,
   );
-  const floor = await bareWorkerdCpuPerRequest();
+  // 2c. What bare workerd charges for each kind of operation a turn makes (bench/runtime-floor.ts).
+  const floor = await runtimeFloor({
+    databaseUrl: worker.stack.databaseUrl,
+    upstashUrl: worker.stack.upstashUrl,
+    upstashToken: worker.stack.upstashToken,
+    openaiBaseUrl: openai.url,
+    openaiKey: openai.scenario({ ttftMs: 1, tokenDelayMs: 0 }),
+  });
   console.log(
-    `  the local runtime's floor: a Worker that only answers "ok" costs ${ms(floor)} per request in bare ` +
-      `workerd (no dev proxy, inspector or wrangler middleware; bench/runtime-floor.ts), against ${ms(cpuHealth)} ` +
-      `for GET /health under wrangler dev`,
+    `the local runtime's own cost per request, in bare workerd (no dev proxy, inspector or wrangler ` +
+      `middleware; GET /health under wrangler dev: ${ms(cpuHealth)}):`,
   );
+  for (const f of floor) {
+    const chunks = f.path === '/openai' ? ` (${f.answer} content chunks)` : '';
+    console.log(`  ${f.label.padEnd(44)} ${ms(f.cpuMs)}${chunks}`);
+  }
+  const noop = floor.find((f) => f.path === '/noop')!.cpuMs;
   summary.push(['added time to first token', `p50 ${ms(added.p50)} / p95 ${ms(added.p95)}`, '≤ 30 ms p95']);
   summary.push(['  of which retrieval (PGlite)', `p50 ${ms(retrieval.p50)} / p95 ${ms(retrieval.p95)}`, '—']);
   summary.push(['CPU per turn (all of workerd)', `${ms(cpuPerTurn)} (GET /health: ${ms(cpuHealth)})`, '≤ 5 ms']);
-  summary.push(['  no-op Worker, bare workerd', ms(floor), '—']);
+  summary.push(['  a no-op Worker, bare workerd', ms(noop), '—']);
 
   // 2b. The turn's own code, apart from the local runtime: the same functions and clients in Node.
   const own = await nodeTurnCpu({

@@ -6,73 +6,37 @@
  *  2. a crawl of a 200-page loopback site, against the floor the politeness rate allows
  *     (1 request per second per host);
  *  3. peak memory of parsing a 10 MB PDF with the same extraction code (run in Node; V8 heap +
- *     array buffers sampled every 2 ms), against the 128 MB isolate limit.
+ *     array buffers sampled every 2 ms), against the 128 MB isolate limit;
+ *  4. a 100,000-row CSV and 5. the same 10 MB PDF uploaded through the files API, each into a
+ *     fresh Worker: time to ready, rows found in Postgres, workerd's RSS (bench/ingest-files.ts).
  */
 import { build } from 'esbuild';
-import { SignJWT } from 'jose';
+import { loadavg } from 'node:os';
 import { startFakeOpenAI } from '../test/fakes/openai.ts';
 import { startSite } from '../test/fakes/site.ts';
+import { WORKER_VARS } from './chat-lib.ts';
+import { benchApi, ownerToken, waitReady } from './ingest-api.ts';
+import { fileIngestion } from './ingest-files.ts';
 import { machine, startWorker } from './lib.ts';
 import { buildPdf } from './pdf.ts';
 
-const JWT_SECRET = 'parley-bench-supabase-jwt-secret-0123456789abcdef';
 const EMBED_LATENCY_MS = 150;
 const DOCS = 200;
 
-console.log(`Parley bench:ingest — ${machine()}`);
+console.log(`Parley bench:ingest — ${machine()}; load average ${loadavg()[0]!.toFixed(2)} at the start`);
 const openai = await startFakeOpenAI();
 const key = openai.scenario({ latencyMs: EMBED_LATENCY_MS, only: 'embeddings' });
 const site = await startSite({ docsPages: DOCS });
 const worker = await startWorker({
+  ...WORKER_VARS,
   OPENAI_API_KEY: key,
   OPENAI_BASE_URL: openai.url,
-  SUPABASE_URL: 'http://127.0.0.1:54321',
-  SUPABASE_JWT_SECRET: JWT_SECRET,
-  SESSION_SECRET: 'parley-bench-session-secret-0123456789abcdef',
   LOG_LEVEL: 'warn',
 });
 
-async function api<T>(token: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${worker.url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${token}`,
-      'content-type': 'application/json',
-      'cf-connecting-ip': '203.0.113.9',
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-interface SourceView {
-  status: string;
-  error: string | null;
-  stats: { chunks: number; documents: number; pages_fetched: number; pages_failed: number; pages_discovered: number };
-}
-
-async function waitReady(token: string, projectId: string, sourceId: string, timeoutMs: number): Promise<SourceView> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const source = await api<SourceView>(token, `/api/v1/projects/${projectId}/sources/${sourceId}`);
-    if (source.status === 'ready' || source.status === 'failed') return source;
-    if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(source)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 try {
-  const now = Math.floor(Date.now() / 1000);
-  const owner = await new SignJWT({ role: 'authenticated' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(crypto.randomUUID())
-    .setIssuer('http://127.0.0.1:54321/auth/v1')
-    .setAudience('authenticated')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode(JWT_SECRET));
-  const project = await api<{ id: string }>(owner, '/api/v1/projects', { name: 'bench' });
+  const api = benchApi(worker.url, await ownerToken());
+  const project = await api.call<{ id: string }>('/api/v1/projects', { name: 'bench' });
 
   // 1. Embedding throughput: 20 text sources of ~100 KB each (~1,000+ chunks in all).
   const paragraph = (i: number) =>
@@ -82,7 +46,7 @@ try {
   const t0 = performance.now();
   const ids = await Promise.all(
     Array.from({ length: 20 }, (_, n) =>
-      api<{ id: string }>(owner, `/api/v1/projects/${project.id}/sources`, {
+      api.call<{ id: string }>(`/api/v1/projects/${project.id}/sources`, {
         type: 'text',
         title: `Doc ${n}`,
         content: text(n),
@@ -90,7 +54,7 @@ try {
     ),
   );
   let chunks = 0;
-  for (const { id } of ids) chunks += (await waitReady(owner, project.id, id, 600_000)).stats.chunks;
+  for (const { id } of ids) chunks += (await waitReady(api, project.id, id, 600_000)).stats.chunks;
   const minutes = (performance.now() - t0) / 60_000;
   const requests = openai.requests(key).requests.filter((r) => r.path.endsWith('/embeddings'));
   console.log(
@@ -100,13 +64,13 @@ try {
 
   // 2. Crawl of the 200-page section (its index page plus 200 pages).
   const t1 = performance.now();
-  const crawl = await api<{ id: string }>(owner, `/api/v1/projects/${project.id}/sources`, {
+  const crawl = await api.call<{ id: string }>(`/api/v1/projects/${project.id}/sources`, {
     type: 'website',
     url: `${site.origin}/docs/`,
     max_pages: DOCS + 1,
     max_depth: 2,
   });
-  const crawled = await waitReady(owner, project.id, crawl.id, 1_800_000);
+  const crawled = await waitReady(api, project.id, crawl.id, 1_800_000);
   const seconds = (performance.now() - t1) / 1000;
   const floor = crawled.stats.pages_fetched + crawled.stats.pages_failed; // 1 request per second per host
   console.log(
@@ -116,7 +80,6 @@ try {
 } finally {
   await worker.stop();
   await site.close();
-  await openai.close();
 }
 
 // 3. Peak memory parsing a 10 MB PDF with the same extraction code.
@@ -146,3 +109,10 @@ console.log(
   `pdf: ${(pdf.length / 1024 / 1024).toFixed(1)} MB, ${doc.sections.length} sections in ${((performance.now() - t2) / 1000).toFixed(1)} s; ` +
     `peak memory +${((peak - baseline) / 1024 / 1024).toFixed(1)} MB over baseline (limit 128 MB per isolate)`,
 );
+
+// 4. and 5. Files through the API, parsed inside workerd.
+try {
+  await fileIngestion(openai, { embedLatencyMs: EMBED_LATENCY_MS, csvRows: 100_000, pdfBytes: 10 * 1024 * 1024 });
+} finally {
+  await openai.close();
+}

@@ -4,7 +4,7 @@
  */
 import { build } from 'esbuild';
 import { spawn, execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnStack, type RunningStack } from '../scripts/stack/client.ts';
 import { freePort, stopChild, waitForPort } from '../scripts/stack/proc.ts';
@@ -18,8 +18,43 @@ export interface BenchWorker {
   stop(): Promise<void>;
 }
 
-/** Starts the stack and the Worker under `wrangler dev`, as `npm run dev` does, on free ports. */
+/** What `wrangler dev` reads to build the Worker (node_modules resolve from ROOT, two levels up). */
+const WORKER_SOURCES = [
+  'wrangler.toml',
+  '.dev.vars',
+  'package.json',
+  'tsconfig.json',
+  'src',
+  'queues',
+  'durable-objects',
+];
+
+// Deliberate module state: one copy of the sources per bench run, removed when it exits.
+let snapshot: string | undefined;
+
+/**
+ * A copy of the Worker's sources taken the first time a bench starts a Worker. `wrangler dev`
+ * rebuilds and restarts the Worker whenever a file it watches changes; with the working tree
+ * being edited while a bench runs, a restart mid-measurement drops in-flight queue work (a crawl
+ * stalled for minutes that way). Every Worker of a run builds from this copy, so a run measures
+ * one version of the code: the working tree as it was when the run started.
+ */
+function workerSources(): string {
+  if (snapshot) return snapshot;
+  const dir = `${ROOT}.parley/bench-src-${process.pid}`;
+  for (const name of WORKER_SOURCES) {
+    if (existsSync(`${ROOT}${name}`)) cpSync(`${ROOT}${name}`, `${dir}/${name}`, { recursive: true });
+  }
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return (snapshot = dir);
+}
+
+/**
+ * Starts the stack and the Worker under `wrangler dev`, as `npm run dev` does, on free ports,
+ * building the Worker from the run's copy of the sources (see workerSources).
+ */
 export async function startWorker(extraVars: Record<string, string> = {}): Promise<BenchWorker> {
+  const sources = workerSources();
   const stack = await spawnStack();
   const port = await freePort();
   // A private persistence directory: two benches sharing one would share (and steal) queue messages.
@@ -42,7 +77,7 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
       ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
     ],
     {
-      cwd: ROOT,
+      cwd: sources,
       stdio: ['ignore', 'ignore', 'inherit'],
       env: {
         ...process.env,
