@@ -74,14 +74,16 @@ export interface StreamedTurn {
   firstDeltaMs?: number;
   totalMs: number;
   citations: number;
-  done?: { cached?: boolean; degraded?: boolean; grounding?: number };
+  /** `delta` events received (the Worker batches model tokens into them). */
+  deltas: number;
+  done?: { cached?: boolean; degraded?: boolean; grounding?: number; usage?: { completion_tokens: number } };
   error?: string;
 }
 
 /** One turn with `stream: true`, read event by event as it arrives. */
 export async function streamTurn(base: string, token: string, message: string): Promise<StreamedTurn> {
   const t0 = performance.now();
-  const turn: StreamedTurn = { startedAt: t0, status: 0, totalMs: 0, citations: 0 };
+  const turn: StreamedTurn = { startedAt: t0, status: 0, totalMs: 0, citations: 0, deltas: 0 };
   try {
     const res = await fetch(`${base}/api/v1/chat`, {
       method: 'POST',
@@ -109,8 +111,10 @@ export async function streamTurn(base: string, token: string, message: string): 
           .join('\n');
         const at = performance.now() - t0;
         if (event === 'meta') turn.metaMs ??= at;
-        else if (event === 'delta') turn.firstDeltaMs ??= at;
-        else if (event === 'citations')
+        else if (event === 'delta') {
+          turn.firstDeltaMs ??= at;
+          turn.deltas++;
+        } else if (event === 'citations')
           turn.citations = (JSON.parse(data) as { citations: unknown[] }).citations.length;
         else if (event === 'done') turn.done = JSON.parse(data) as StreamedTurn['done'];
         else if (event === 'error') turn.error = data;

@@ -123,6 +123,11 @@ try {
     `  turns with citations ${turns.filter((t) => t.citations > 0).length}/${TURNS}; ` +
       `degraded ${turns.filter((t) => t.done?.degraded).length}; problems: ${problems(turns)}`,
   );
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+  console.log(
+    `  answers: ${mean(good.map((t) => t.done?.usage?.completion_tokens ?? 0)).toFixed(0)} completion tokens ` +
+      `(model chunks) and ${mean(good.map((t) => t.deltas)).toFixed(0)} delta events per turn on average`,
+  );
   console.log(
     `  the output guard holds a first word back only while it could still become a word of the persona ` +
       `(then for one token gap: ${TOKEN_GAP_MS} ms here)`,
@@ -141,7 +146,8 @@ try {
     upstashUrl: worker.stack.upstashUrl,
     upstashToken: worker.stack.upstashToken,
     openaiBaseUrl: openai.url,
-    openaiKey: openai.scenario({ ttftMs: 1, tokenDelayMs: 0 }),
+    // A 100-word answer, one content chunk a word as the fake streams it (about a turn's answer).
+    openaiKey: openai.scenario({ ttftMs: 1, tokenDelayMs: 0, reply: 'The warranty covers parts. '.repeat(25).trim() }),
   });
   console.log(
     `the local runtime's own cost per request, in bare workerd (no dev proxy, inspector or wrangler ` +

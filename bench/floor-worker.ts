@@ -5,11 +5,14 @@
  *   /noop              answer "ok"
  *   /fetch?n=N         N Upstash REST calls (GET), one after another
  *   /pg?n=N            open a postgres.js connection, run N parameterised queries, close it
- *   /openai            one streamed chat completion through the openai SDK, read to the end
+ *   /openai            one streamed chat completion through the openai SDK's iterator, read to the end
+ *   /provider          the same through Parley's provider (src/chat/openai-provider.ts: the SDK
+ *                      plus a silence watchdog and usage/finish bookkeeping)
  *   /sse?n=N           an SSE response of N small events, written one by one
  */
 import OpenAI from 'openai';
 import postgres from 'postgres';
+import { openaiProvider } from '../src/chat/openai-provider';
 
 interface Env {
   DATABASE_URL: string;
@@ -62,6 +65,18 @@ export default {
         let chunks = 0;
         for await (const chunk of stream) if (chunk.choices[0]?.delta?.content) chunks++;
         return new Response(String(chunks));
+      }
+      case '/provider': {
+        const provider = openaiProvider({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 0 });
+        const question = 'What is the warranty?';
+        const generation = await provider.generate(
+          [{ role: 'user', content: question }],
+          { question, passages: [] },
+          {},
+        );
+        let text = '';
+        for await (const delta of generation.deltas) text += delta;
+        return new Response(String(text.split(' ').length));
       }
       case '/sse':
         return sse(n);

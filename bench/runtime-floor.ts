@@ -35,7 +35,8 @@ const OPERATIONS: Array<[string, number, string]> = [
   ['/fetch?n=5', 100, 'five Upstash REST calls'],
   ['/pg?n=1', 100, 'postgres.js: connect, one query, close'],
   ['/pg?n=5', 100, 'postgres.js: connect, five queries, close'],
-  ['/openai', 50, 'one streamed model answer (openai SDK)'],
+  ['/openai', 50, 'a streamed answer, the openai SDK iterator'],
+  ['/provider', 50, "the same answer, Parley's provider"],
   ['/sse?n=25', 100, 'an SSE response of 25 events'],
 ];
 
