@@ -16,7 +16,8 @@ export const WORKER_VARS = {
   SESSION_SECRET: 'parley-bench-session-secret-0123456789abcdef',
 };
 
-async function ownerToken(): Promise<string> {
+/** A fresh owner's access token for the bench's Supabase settings (HS256). */
+export async function ownerToken(): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ role: 'authenticated', email: 'bench@example.com' })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -191,10 +192,9 @@ export function cpuMs(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + (stat(pid)?.ticks ?? 0) * CPU_TICK_MS, 0);
 }
 
-/** Established TCP connections to a local server port (IPv4 and IPv6), from /proc/net. */
-export function connectionsTo(port: number): number {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  let count = 0;
+/** The fields of every IPv4 and IPv6 TCP socket line in /proc/net (`[sl, local, remote, state, …]`). */
+export function tcpSockets(): string[][] {
+  const sockets: string[][] = [];
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -202,12 +202,15 @@ export function connectionsTo(port: number): number {
     } catch {
       continue;
     }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, , state] = line.trim().split(/\s+/);
-      if (state === '01' && local?.endsWith(`:${hexPort}`)) count++;
-    }
+    for (const line of text.split('\n').slice(1)) if (line.trim()) sockets.push(line.trim().split(/\s+/));
   }
-  return count;
+  return sockets;
+}
+
+/** Established TCP connections to a local server port (IPv4 and IPv6), from /proc/net. */
+export function connectionsTo(port: number): number {
+  const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return tcpSockets().filter(([, local, , state]) => state === '01' && local?.endsWith(hexPort)).length;
 }
 
 export function p50p95(values: number[]): { p50: number; p95: number; text: string } {

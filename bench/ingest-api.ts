@@ -2,8 +2,9 @@
  * The public API as `npm run bench:ingest` uses it: an owner token, JSON calls, a multipart file
  * upload, and polling a source until it is `ready` or `failed`.
  */
-import { SignJWT } from 'jose';
-import { WORKER_VARS } from './chat-lib.ts';
+import { ownerToken } from './chat-lib.ts';
+
+export { ownerToken };
 
 export interface SourceView {
   status: string;
@@ -25,18 +26,6 @@ export interface BenchApi {
 }
 
 /** An owner's HS256 token, as Supabase Auth issues them locally (1 hour). */
-export async function ownerToken(): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ role: 'authenticated' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject(crypto.randomUUID())
-    .setIssuer(`${WORKER_VARS.SUPABASE_URL}/auth/v1`)
-    .setAudience('authenticated')
-    .setIssuedAt(now)
-    .setExpirationTime(now + 3600)
-    .sign(new TextEncoder().encode(WORKER_VARS.SUPABASE_JWT_SECRET));
-}
-
 export function benchApi(base: string, token: string): BenchApi {
   const headers = { authorization: `Bearer ${token}`, 'cf-connecting-ip': '203.0.113.9' };
   const answer = async <T>(what: string, res: Response): Promise<T> => {

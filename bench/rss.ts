@@ -6,6 +6,7 @@
  * `listenerOf` tells which process listens on a port (wrangler dev's proxy listens on the dev port).
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tcpSockets } from './chat-lib.ts';
 
 /** VmRSS and VmHWM of a process in KiB; undefined once it has exited. */
 export function memoryKiB(pid: number): { rss: number; hwm: number } | undefined {
@@ -81,19 +82,11 @@ export function sampleRss(pids: number[], intervalMs = 5): { stop(): RssReport[]
 /** Which of `pids` holds the listening socket of a local TCP port (matched by socket inode). */
 export function listenerOf(pids: number[], port: number): number | undefined {
   const hexPort = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  const inodes = new Set<string>();
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      if (fields[3] === '0A' && fields[1]?.endsWith(hexPort) && fields[9]) inodes.add(`socket:[${fields[9]}]`);
-    }
-  }
+  const inodes = new Set(
+    tcpSockets()
+      .filter((f) => f[3] === '0A' && f[1]?.endsWith(hexPort) && f[9])
+      .map((f) => `socket:[${f[9]}]`),
+  );
   return pids.find((pid) => {
     try {
       return readdirSync(`/proc/${pid}/fd`).some((fd) => {
