@@ -10,6 +10,7 @@
  * From just before each upload until the source is ready, VmRSS of both workerd processes (the
  * dev proxy and the Worker) is sampled every 5 ms. RSS is the whole process — the isolate's heap
  * plus the runtime's own memory — so it bounds from above what the 128 MB isolate limit counts.
+ * The Worker isolate's own V8 heap is read beside it through the inspector (bench/heap.ts).
  * Embeddings come from the fake OpenAI server with phase 1's latency per request.
  */
 import { loadavg } from 'node:os';
@@ -20,6 +21,7 @@ import { buildCsv, record } from './csv.ts';
 import { benchApi, ownerToken, waitReady, type BenchApi, type SourceView } from './ingest-api.ts';
 import { startWorker } from './lib.ts';
 import { buildPdf } from './pdf.ts';
+import { sampleHeap, type HeapReport } from './heap.ts';
 import { listenerOf, sampleRss, type RssReport } from './rss.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -139,19 +141,28 @@ async function ingestUpload(openai: FakeOpenAI, embedLatencyMs: number, upload: 
     const proxyPid = listenerOf(pids, Number(new URL(worker.url).port));
     const cpu0 = pids.map((pid) => cpuMs([pid]));
     notes.push(`load average ${loadavg()[0]!.toFixed(2)} at the start`);
+    const heap = await sampleHeap(worker.inspectorUrl, 20);
     const rss = sampleRss(pids, 5);
     let outcome: Outcome;
     let memory: RssReport[];
+    let isolate: HeapReport;
     try {
       outcome = await uploadAndWait(api, project.id, upload);
     } finally {
       memory = rss.stop();
+      isolate = await heap.stop();
     }
     const cpu = pids.map((pid, i) => `${processName(pid, proxyPid)} ${sec(cpuMs([pid]) - cpu0[i]!)} s`);
     const embeddings = openai.requests(key).requests.filter((r) => r.path.endsWith('/embeddings')).length;
     notes.push(`${embeddings} embedding requests`);
 
     console.log(outcomeLine(upload, outcome, notes));
+    console.log(
+      `  ${upload.label} Worker isolate's V8 heap in use (Runtime.getHeapUsage through the inspector, ` +
+        `${n(isolate.samples)} reads every 20 ms between the isolate's tasks${isolate.errors ? `, ${isolate.errors} unanswered` : ''}): ` +
+        `${isolate.baselineMb.toFixed(1)} MB before the upload → peak ${isolate.peakMb.toFixed(1)} MB at ` +
+        `${sec(isolate.peakAtMs)} s (isolate limit 128 MB)`,
+    );
     console.log(memoryLine(upload.label, memory, proxyPid, outcome.uploadMs));
     console.log(
       `  ${upload.label} workerd CPU from upload to ready (whole processes): ${cpu.join(', ')} ` +

@@ -14,6 +14,8 @@ const WRANGLER = `${ROOT}node_modules/wrangler/bin/wrangler.js`;
 
 export interface BenchWorker {
   url: string;
+  /** wrangler's inspector proxy for the Worker (Chrome DevTools Protocol over a WebSocket). */
+  inspectorUrl: string;
   stack: RunningStack;
   stop(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
   const sources = workerSources();
   const stack = await spawnStack();
   const port = await freePort();
+  const inspectorPort = await freePort();
   // A private persistence directory: two benches sharing one would share (and steal) queue messages.
   const persistDir = `${ROOT}.parley/bench-wrangler-${process.pid}-${port}`;
   const vars = { UPSTASH_REDIS_REST_URL: stack.upstashUrl, UPSTASH_REDIS_REST_TOKEN: stack.upstashToken, ...extraVars };
@@ -71,6 +74,8 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
       '127.0.0.1',
       '--persist-to',
       persistDir,
+      '--inspector-port',
+      String(inspectorPort),
       '--show-interactive-dev-session=false',
       '--log-level',
       'error',
@@ -95,6 +100,7 @@ export async function startWorker(extraVars: Record<string, string> = {}): Promi
   }
   return {
     url,
+    inspectorUrl: `ws://127.0.0.1:${inspectorPort}/ws`,
     stack,
     stop: async () => {
       await stopChild(child);
