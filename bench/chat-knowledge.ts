@@ -5,7 +5,7 @@
  * a question's search terms match a few hundred to a couple of thousand chunks, not all of them.
  *
  * Seeding writes through the ingestion pipeline's own code (extractDocument → ingestExtracted:
- * chunking, the local embedder `parley-local-v1`, replaceChunks, knowledge version, source
+ * chunking, the local embedder `parley-local-v1`, upsertChunks, knowledge version, source
  * status), bundled with esbuild and run in Node against the stack's Postgres. Only the queue
  * and R2 hops are skipped, because 10,000 chunks through the queue take minutes; the source and
  * document rows are inserted as POST /sources inserts them. Then `analyze chunks` (see below).

@@ -83,7 +83,7 @@ try {
   console.log(
     `setup: ${chunks} chunks in ${DOCUMENTS} text sources in ${((performance.now() - t0) / 1000).toFixed(0)} s — ` +
       `inserted directly into Postgres by the ingestion pipeline's own code (extract → chunk → local embedder ` +
-      `parley-local-v1 → replaceChunks), skipping only the queue and R2, then ANALYZE (PGlite has no autovacuum); ` +
+      `parley-local-v1 → upsertChunks), skipping only the queue and R2, then ANALYZE (PGlite has no autovacuum); ` +
       `a synthetic catalogue, one product per chunk`,
   );
   const check = await streamTurn(worker.url, session(0), question(Q.check));
